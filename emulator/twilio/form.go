@@ -1,0 +1,220 @@
+package twilio
+
+import (
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Form is a decoded Twilio request: the query string and the
+// application/x-www-form-urlencoded body merged, with PascalCase names and
+// dotted nested keys ("AutoCreation.Type") kept as they arrive. Repeated keys
+// ("AutoCreation.WebhookFilters") keep every value in order.
+type Form struct{ url.Values }
+
+// Has reports whether name was sent at all (even empty).
+func (f Form) Has(name string) bool { _, ok := f.Values[name]; return ok }
+
+// String returns the first value of name and whether it was sent.
+func (f Form) String(name string) (string, bool) {
+	v, ok := f.Values[name]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
+}
+
+// Required returns the value of a required, non-empty parameter.
+func (f Form) Required(name string) (string, error) {
+	v, ok := f.String(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return "", MissingParam(name)
+	}
+	return v, nil
+}
+
+// Strings returns every value of a repeated parameter, also splitting a
+// single comma-separated value, as Twilio accepts both forms for lists.
+func (f Form) Strings(name string) []string {
+	vals := f.Values[name]
+	if len(vals) == 1 && strings.Contains(vals[0], ",") {
+		vals = strings.Split(vals[0], ",")
+	}
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Int parses an integer parameter within [min, max]; def when absent.
+func (f Form) Int(name string, def, min, max int) (int, error) {
+	v, ok := f.String(name)
+	if !ok || v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return 0, InvalidParam(name, "%q is not an integer", v)
+	}
+	if n < min || n > max {
+		return 0, InvalidParam(name, "%d is out of range [%d, %d]", n, min, max)
+	}
+	return n, nil
+}
+
+// OptInt is Int for optional parameters whose absence must be distinguished.
+func (f Form) OptInt(name string, min, max int) (*int, error) {
+	if v, ok := f.String(name); !ok || v == "" {
+		return nil, nil
+	}
+	n, err := f.Int(name, 0, min, max)
+	return &n, err
+}
+
+// Bool parses a boolean the TaskRouter way: true, 1 and yes (any case) are
+// true; any other value is false.
+func (f Form) Bool(name string, def bool) bool {
+	v, ok := f.String(name)
+	if !ok || v == "" {
+		return def
+	}
+	return ParseBool(v)
+}
+
+// OptBool is Bool for optional parameters whose absence must be distinguished.
+func (f Form) OptBool(name string) *bool {
+	v, ok := f.String(name)
+	if !ok || v == "" {
+		return nil
+	}
+	b := ParseBool(v)
+	return &b
+}
+
+// ParseBool is Twilio's lenient boolean: true, 1 and yes mean true.
+func ParseBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes":
+		return true
+	}
+	return false
+}
+
+// OptString returns a pointer to the value when name was sent.
+func (f Form) OptString(name string) *string {
+	v, ok := f.String(name)
+	if !ok {
+		return nil
+	}
+	return &v
+}
+
+// JSONObject validates that a parameter holds a JSON object and returns its
+// text (normalised to "{}" when absent) and decoded form.
+func (f Form) JSONObject(name string) (string, map[string]any, error) {
+	v, ok := f.String(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return "{}", map[string]any{}, nil
+	}
+	m, err := ParseJSONObject(name, v)
+	if err != nil {
+		return "", nil, err
+	}
+	return v, m, nil
+}
+
+// ParseJSONObject decodes text as a JSON object, with an error naming param.
+func ParseJSONObject(param, text string) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(text), &m); err != nil || m == nil {
+		return nil, InvalidParam(param, "must be a JSON object")
+	}
+	return m, nil
+}
+
+// Duration parses an ISO-8601 duration parameter such as PT1M or P1DT2H.
+func (f Form) Duration(name string) (*time.Duration, error) {
+	v, ok := f.String(name)
+	if !ok || v == "" {
+		return nil, nil
+	}
+	d, err := ParseISODuration(v)
+	if err != nil {
+		return nil, InvalidParam(name, "%q is not an ISO-8601 duration", v)
+	}
+	return &d, nil
+}
+
+// ParseISODuration parses the day/hour/minute/second subset of ISO 8601
+// durations (PnDTnHnMnS) that Twilio's timers use.
+func ParseISODuration(s string) (time.Duration, error) {
+	bad := InvalidParam("duration", "%q is not an ISO-8601 duration", s)
+	if len(s) < 2 || (s[0] != 'P' && s[0] != 'p') {
+		return 0, bad
+	}
+	var total time.Duration
+	inTime := false
+	num := ""
+	for _, r := range strings.ToUpper(s[1:]) {
+		switch {
+		case r == 'T':
+			inTime = true
+		case (r >= '0' && r <= '9') || r == '.':
+			num += string(r)
+		default:
+			if num == "" {
+				return 0, bad
+			}
+			n, err := strconv.ParseFloat(num, 64)
+			if err != nil {
+				return 0, bad
+			}
+			num = ""
+			var unit time.Duration
+			switch {
+			case r == 'W' && !inTime:
+				unit = 7 * 24 * time.Hour
+			case r == 'D' && !inTime:
+				unit = 24 * time.Hour
+			case r == 'H' && inTime:
+				unit = time.Hour
+			case r == 'M' && inTime:
+				unit = time.Minute
+			case r == 'S' && inTime:
+				unit = time.Second
+			default:
+				return 0, bad
+			}
+			total += time.Duration(n * float64(unit))
+		}
+	}
+	if num != "" {
+		return 0, bad
+	}
+	return total, nil
+}
+
+// FormatISODuration renders d as PTnHnMnS (used for configuration echoes).
+func FormatISODuration(d time.Duration) string {
+	if d == 0 {
+		return "PT0S"
+	}
+	s := "PT"
+	if h := d / time.Hour; h > 0 {
+		s += strconv.Itoa(int(h)) + "H"
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		s += strconv.Itoa(int(m)) + "M"
+		d -= m * time.Minute
+	}
+	if d > 0 {
+		s += strconv.Itoa(int(d/time.Second)) + "S"
+	}
+	return s
+}

@@ -1,0 +1,106 @@
+package twilio
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Page is one page of a list response in Twilio's envelope: the items under
+// meta.key plus the meta block.
+type Page struct {
+	Key   string
+	Items []any
+	Meta  Meta
+}
+
+// Meta is Twilio's list metadata.
+type Meta struct {
+	Page            int     `json:"page"`
+	PageSize        int     `json:"page_size"`
+	FirstPageURL    string  `json:"first_page_url"`
+	PreviousPageURL *string `json:"previous_page_url"`
+	URL             string  `json:"url"`
+	NextPageURL     *string `json:"next_page_url"`
+	Key             string  `json:"key"`
+}
+
+// MarshalJSON renders {"<key>": [...], "meta": {...}}.
+func (p Page) MarshalJSON() ([]byte, error) {
+	items := p.Items
+	if items == nil {
+		items = []any{}
+	}
+	return marshalOrdered([]kv{{p.Key, items}, {"meta", p.Meta}})
+}
+
+// Paginate slices items by PageSize / Page / PageToken and builds absolute
+// page URLs from listURL (the list's own URL without query). Extra query
+// filters in the request are carried into the page URLs so twilio-go, which
+// follows next_page_url verbatim, keeps filtering.
+func Paginate[T any](r *Request, listURL, key string, items []T, render func(T) any, maxPageSize int) (Page, error) {
+	size, err := r.Form.Int("PageSize", 50, 1, maxPageSize)
+	if err != nil {
+		return Page{}, err
+	}
+	page, err := r.Form.Int("Page", 0, 0, 1<<30)
+	if err != nil {
+		return Page{}, err
+	}
+	offset := page * size
+	if tok, ok := r.Form.String("PageToken"); ok && strings.HasPrefix(tok, "PT") {
+		if n, err := strconv.Atoi(tok[2:]); err == nil && n >= 0 {
+			offset = n
+		} else {
+			return Page{}, InvalidParam("PageToken", "%q is not a token this API issued", tok)
+		}
+	}
+	filters := url.Values{}
+	for k, v := range r.Form.Values {
+		if k != "PageSize" && k != "Page" && k != "PageToken" {
+			filters[k] = v
+		}
+	}
+	pageURL := func(p, off int, token bool) string {
+		q := url.Values{}
+		for k, v := range filters {
+			q[k] = v
+		}
+		q.Set("PageSize", strconv.Itoa(size))
+		q.Set("Page", strconv.Itoa(p))
+		if token {
+			q.Set("PageToken", "PT"+strconv.Itoa(off))
+		}
+		return listURL + "?" + q.Encode()
+	}
+	end := offset + size
+	if offset > len(items) {
+		offset = len(items)
+	}
+	if end > len(items) {
+		end = len(items)
+	}
+	out := make([]any, 0, end-offset)
+	for _, it := range items[offset:end] {
+		out = append(out, render(it))
+	}
+	meta := Meta{Page: page, PageSize: size, Key: key,
+		FirstPageURL: pageURL(0, 0, false), URL: pageURL(page, offset, offset != page*size)}
+	if end < len(items) {
+		s := pageURL(page+1, end, true)
+		meta.NextPageURL = &s
+	}
+	if offset > 0 {
+		prev := offset - size
+		if prev < 0 {
+			prev = 0
+		}
+		pp := page - 1
+		if pp < 0 {
+			pp = 0
+		}
+		s := pageURL(pp, prev, true)
+		meta.PreviousPageURL = &s
+	}
+	return Page{Key: key, Items: out, Meta: meta}, nil
+}

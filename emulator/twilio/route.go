@@ -1,0 +1,166 @@
+package twilio
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Request is what a product handler sees: the decoded form, the path values
+// and the base URL that resource "url" and "links" fields are built from.
+type Request struct {
+	HTTP *http.Request
+	Form Form
+	// BaseURL is where this product was reached: "https://taskrouter.twilio.com"
+	// when the Host header is Twilio's (twilio-go through the emulator's
+	// transport), else the emulator's own prefix ("http://127.0.0.1:7070/taskrouter").
+	BaseURL string
+}
+
+// Path returns a path parameter ("{Sid}" in the route pattern).
+func (r *Request) Path(name string) string { return r.HTTP.PathValue(name) }
+
+// URL returns the absolute URL of a resource path such as "/v1/Workspaces/WS…".
+func (r *Request) URL(path string) string { return r.BaseURL + path }
+
+// Header returns a request header.
+func (r *Request) Header(name string) string { return r.HTTP.Header.Get(name) }
+
+// Route is one entry of a product's route table. E is the product engine the
+// handler operates on; the server decides which account's engine that is.
+type Route[E any] struct {
+	Method string
+	Path   string // Go ServeMux pattern path, e.g. "/v1/Workspaces/{WorkspaceSid}/Tasks"
+	Status int    // success status: 0 means 200; creates use 201, deletes 204
+	Handle func(e E, r *Request) (any, error)
+}
+
+// Binder authenticates a request and hands back the engine to run it on,
+// plus a release func (the server locks the account in between).
+type Binder[E any] func(r *http.Request) (engine E, release func(), err error)
+
+// Mount registers routes on mux. Each request is authenticated and bound by
+// bind, decoded, handled and encoded while the binding is held, so the
+// response is a consistent snapshot; then written.
+func Mount[E any](mux *http.ServeMux, product Product, bind Binder[E], routes []Route[E]) {
+	for _, rt := range routes {
+		rt := rt
+		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, hr *http.Request) {
+			form, err := DecodeForm(hr)
+			if err != nil {
+				WriteError(w, err)
+				return
+			}
+			eng, release, err := bind(hr)
+			if err != nil {
+				WriteError(w, err)
+				return
+			}
+			req := &Request{HTTP: hr, Form: form, BaseURL: product.BaseURL(hr)}
+			body, err := rt.Handle(eng, req)
+			var buf []byte
+			if err == nil && body != nil {
+				buf, err = json.Marshal(body)
+			}
+			release()
+			if err != nil {
+				WriteError(w, err)
+				return
+			}
+			status := rt.Status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			if status == http.StatusNoContent {
+				w.WriteHeader(status)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = w.Write(buf)
+		})
+	}
+}
+
+// Product names a Twilio API host and the emulator path prefix serving it.
+type Product struct {
+	Prefix string // "taskrouter"
+	Host   string // "taskrouter.twilio.com"
+}
+
+// BaseURL is the URL root that resource URLs in responses are built on.
+func (p Product) BaseURL(r *http.Request) string {
+	if HostOnly(r.Host) == p.Host {
+		return "https://" + p.Host
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/" + p.Prefix
+}
+
+// HostOnly strips a port from a Host header.
+func HostOnly(host string) string {
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		return host[:i]
+	}
+	return host
+}
+
+// maxBody bounds request bodies; Twilio's own limit is far lower than this.
+const maxBody = 4 << 20
+
+// DecodeForm merges the query string and a form-encoded body. A JSON body is
+// refused with Twilio's error, as Twilio's form APIs refuse it.
+func DecodeForm(r *http.Request) (Form, error) {
+	q := r.URL.Query()
+	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodDelete {
+		return Form{q}, nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return Form{}, BadRequest("could not read request body: %v", err)
+	}
+	if len(raw) > maxBody {
+		return Form{}, NewError(http.StatusRequestEntityTooLarge, CodeInvalidParameter, "request body too large")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return Form{q}, nil
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := mime.ParseMediaType(ct)
+		if mt != "application/x-www-form-urlencoded" {
+			return Form{}, NewError(http.StatusUnsupportedMediaType, CodeInvalidParameter,
+				"Content-Type %q is not supported; send application/x-www-form-urlencoded", mt)
+		}
+	}
+	body, err := url.ParseQuery(string(raw))
+	if err != nil {
+		return Form{}, BadRequest("malformed form body: %v", err)
+	}
+	for k, v := range body {
+		q[k] = append(q[k], v...)
+	}
+	return Form{q}, nil
+}
+
+// WriteError renders err as Twilio's error JSON with its HTTP status.
+func WriteError(w http.ResponseWriter, err error) {
+	te := AsError(err)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(te.Status)
+	_ = json.NewEncoder(w).Encode(te)
+}
+
+// WriteJSON writes v as a JSON response.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
