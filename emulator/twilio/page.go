@@ -39,7 +39,11 @@ func (p Page) MarshalJSON() ([]byte, error) {
 // filters in the request are carried into the page URLs so twilio-go, which
 // follows next_page_url verbatim, keeps filtering.
 func Paginate[T any](r *Request, listURL, key string, items []T, render func(T) any, maxPageSize int) (Page, error) {
-	size, err := r.Form.Int("PageSize", 50, 1, maxPageSize)
+	def := 50
+	if maxPageSize < def {
+		def = maxPageSize // e.g. conversation-scoped webhooks: 5
+	}
+	size, err := r.Form.Int("PageSize", def, 1, maxPageSize)
 	if err != nil {
 		return Page{}, err
 	}

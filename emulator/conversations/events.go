@@ -1,0 +1,239 @@
+package conversations
+
+import (
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flexemu/flexemu/emulator/webhook"
+)
+
+// Post-event names (Twilio's EventType values).
+const (
+	evConversationAdded        = "onConversationAdded"
+	evConversationUpdated      = "onConversationUpdated"
+	evConversationRemoved      = "onConversationRemoved"
+	evConversationStateUpdated = "onConversationStateUpdated"
+	evParticipantAdded         = "onParticipantAdded"
+	evParticipantRemoved       = "onParticipantRemoved"
+	evMessageAdded             = "onMessageAdded"
+	evMessageUpdated           = "onMessageUpdated"
+	evMessageRemoved           = "onMessageRemoved"
+)
+
+// webhookTime formats dates in webhook payloads: ISO 8601 UTC with
+// milliseconds, as Twilio's Conversations webhooks carry them.
+func webhookTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// emit fires a post-event for an action on c, if the origin allows it: to
+// the global post-webhook when filtered in, then to each scoped webhook of c
+// in creation order, then (onMessageAdded only) into Studio.
+func (e *Engine) emit(o Origin, c *conversation, event string, params url.Values, m *Message) {
+	if !o.firesWebhooks() {
+		return
+	}
+	e.deliver(o, c, event, params, m, append([]*Webhook(nil), c.webhooks...), true)
+}
+
+// deliver sends one event to hooks (a snapshot taken before any Studio call)
+// and, when global is set, to the global post-webhook first.
+//
+// Studio handlers run last, after every HTTP delivery for this event is
+// queued, so webhook receivers see events in action order even when the flow
+// re-enters the engine. A handler may delete webhooks or add messages: each
+// studio webhook is re-checked before its call, and messages added to c while
+// a handler for c runs (or marked FromStudio) do not start Studio again.
+func (e *Engine) deliver(o Origin, c *conversation, event string, params url.Values, m *Message, hooks []*Webhook, global bool) {
+	base := url.Values{}
+	for k, v := range params {
+		base[k] = v
+	}
+	base.Set("AccountSid", e.env.AccountSID)
+	base.Set("EventType", event)
+	base.Set("ChatServiceSid", c.ChatServiceSID)
+	base.Set("Source", o.source())
+	refs := map[string]string{"conversation_sid": c.SID}
+	for _, k := range []string{"MessageSid", "ParticipantSid"} {
+		if v := base.Get(k); v != "" {
+			refs[strings.ToLower(k[:len(k)-3])+"_sid"] = v
+		}
+	}
+	if wc := e.webhooks; global && wc.PostWebhookURL != "" && contains(wc.Filters, event) {
+		e.env.Webhooks.Send(webhook.Request{URL: wc.PostWebhookURL, Method: orPOST(wc.Method), Params: base,
+			Product: product, Event: event, Refs: refs})
+	}
+	var studio []*Webhook
+	for _, w := range hooks {
+		switch w.Target {
+		case "webhook":
+			if !contains(w.Filters, event) {
+				continue
+			}
+		case "trigger":
+			if event != evMessageAdded || m == nil || !matchesTrigger(m.Body, w.Triggers) {
+				continue
+			}
+		case "studio":
+			if event == evMessageAdded && m != nil {
+				studio = append(studio, w)
+			}
+			continue
+		}
+		p := e.scopedParams(base, c, w, m)
+		r := map[string]string{"webhook_sid": w.SID}
+		for k, v := range refs {
+			r[k] = v
+		}
+		e.env.Webhooks.Send(webhook.Request{URL: w.URL, Method: orPOST(w.Method), Params: p,
+			Product: product, Event: event, Refs: r})
+	}
+	if len(studio) == 0 || e.studio == nil || m.FromStudio || e.studioRunning[c.SID] > 0 {
+		return
+	}
+	ev := e.messageAdded(c, m, o)
+	for _, w := range studio {
+		if e.conversations[c.SID] != c || findWebhook(c, w.SID) == nil {
+			continue // a previous handler removed the webhook or the conversation
+		}
+		e.record("studio.triggered", w.SID, "onMessageAdded #"+strconv.Itoa(m.Index)+" of conversation "+c.SID+" → Studio flow "+w.FlowSID,
+			map[string]string{"conversation_sid": c.SID, "message_sid": m.SID, "webhook_sid": w.SID, "flow_sid": w.FlowSID})
+		e.studioRunning[c.SID]++
+		e.studio.ConversationMessageAdded(w.FlowSID, w.SID, ev)
+		e.studioRunning[c.SID]--
+		if e.studioRunning[c.SID] == 0 {
+			delete(e.studioRunning, c.SID)
+		}
+	}
+}
+
+// scopedParams adds what a conversation-scoped webhook carries on top of the
+// event: WebhookSid, WebhookType, RetryCount, and the Programmable Chat-era
+// names Flex backends read (InstanceSid, ChannelSid, ChannelAttributes, and
+// for messages From and To), as in Twilio's Flex setup guide payload.
+func (e *Engine) scopedParams(base url.Values, c *conversation, w *Webhook, m *Message) url.Values {
+	p := url.Values{}
+	for k, v := range base {
+		p[k] = v
+	}
+	p.Set("WebhookSid", w.SID)
+	p.Set("WebhookType", w.Target)
+	p.Set("RetryCount", "0")
+	p.Set("InstanceSid", c.ChatServiceSID)
+	p.Set("ChannelSid", c.SID)
+	p.Set("ChannelAttributes", c.Attributes)
+	if m != nil {
+		p.Set("From", m.Author)
+		p.Set("To", c.SID)
+	}
+	return p
+}
+
+func (e *Engine) messageAdded(c *conversation, m *Message, o Origin) MessageAdded {
+	ev := MessageAdded{AccountSID: e.env.AccountSID, ChatServiceSID: c.ChatServiceSID, ConversationSID: c.SID,
+		MessageSID: m.SID, MessagingServiceSID: c.MessagingServiceSID, ParticipantSID: m.ParticipantSID,
+		Author: m.Author, Body: m.Body, Attributes: m.Attributes, Source: o.source(), Index: m.Index,
+		DateCreated: m.DateCreated, ConversationAttributes: attributesMap(c.Attributes)}
+	if b := customerBinding(c); b != nil {
+		ev.ChannelType, ev.CustomerAddress, ev.ProxyAddress = b.Type, b.Address, b.ProxyAddress
+	}
+	return ev
+}
+
+// matchesTrigger reports whether body contains one of the keywords as a
+// word, ignoring case and surrounding punctuation.
+func matchesTrigger(body string, keywords []string) bool {
+	for _, word := range strings.Fields(body) {
+		word = strings.TrimFunc(word, func(r rune) bool { return strings.ContainsRune(".,!?;:\"'()", r) })
+		for _, k := range keywords {
+			if strings.EqualFold(word, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func orPOST(method string) string {
+	if method == "" {
+		return "POST"
+	}
+	return strings.ToUpper(method)
+}
+
+// set adds a parameter unless it is empty: Twilio omits null values.
+func set(v url.Values, k, val string) {
+	if val != "" {
+		v.Set(k, val)
+	}
+}
+
+func conversationParams(c *conversation, updated bool) url.Values {
+	v := url.Values{}
+	v.Set("ConversationSid", c.SID)
+	v.Set("DateCreated", webhookTime(c.DateCreated))
+	if updated {
+		v.Set("DateUpdated", webhookTime(c.DateUpdated))
+	}
+	v.Set("State", c.State)
+	set(v, "FriendlyName", c.FriendlyName)
+	set(v, "UniqueName", c.UniqueName)
+	v.Set("Attributes", c.Attributes)
+	set(v, "MessagingServiceSid", c.MessagingServiceSID)
+	return v
+}
+
+func stateParams(c *conversation, from, reason string, at time.Time) url.Values {
+	v := url.Values{}
+	v.Set("ConversationSid", c.SID)
+	v.Set("DateCreated", webhookTime(c.DateCreated))
+	v.Set("DateUpdated", webhookTime(c.DateUpdated))
+	set(v, "FriendlyName", c.FriendlyName)
+	set(v, "UniqueName", c.UniqueName)
+	set(v, "MessagingServiceSid", c.MessagingServiceSID)
+	v.Set("StateFrom", from)
+	v.Set("StateTo", c.State)
+	v.Set("Reason", reason)
+	v.Set("StateUpdated", webhookTime(at))
+	return v
+}
+
+func participantParams(p *Participant) url.Values {
+	v := url.Values{}
+	v.Set("ConversationSid", p.ConversationSID)
+	v.Set("ParticipantSid", p.SID)
+	v.Set("DateCreated", webhookTime(p.DateCreated))
+	set(v, "Identity", p.Identity)
+	set(v, "RoleSid", p.RoleSID)
+	v.Set("Attributes", p.Attributes)
+	if b := p.Binding; b != nil {
+		set(v, "MessagingBinding.Type", b.Type)
+		set(v, "MessagingBinding.Address", b.Address)
+		set(v, "MessagingBinding.ProxyAddress", b.ProxyAddress)
+		set(v, "MessagingBinding.ProjectedAddress", b.ProjectedAddress)
+	}
+	return v
+}
+
+func messageParams(c *conversation, m *Message) url.Values {
+	v := url.Values{}
+	v.Set("ConversationSid", c.SID)
+	v.Set("MessageSid", m.SID)
+	set(v, "MessagingServiceSid", c.MessagingServiceSID)
+	v.Set("Index", strconv.Itoa(m.Index))
+	v.Set("DateCreated", webhookTime(m.DateCreated))
+	set(v, "Body", m.Body)
+	v.Set("Author", m.Author)
+	set(v, "ParticipantSid", m.ParticipantSID)
+	v.Set("Attributes", m.Attributes)
+	if len(m.MediaSIDs) > 0 {
+		media := make([]map[string]any, 0, len(m.MediaSIDs))
+		for _, s := range m.MediaSIDs {
+			media = append(media, map[string]any{"Sid": s})
+		}
+		b, _ := json.Marshal(media)
+		v.Set("Media", string(b))
+	}
+	return v
+}

@@ -1,0 +1,288 @@
+package conversations
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/flexemu/flexemu/emulator/twilio"
+)
+
+// Message (IM…) is one message in a conversation.
+type Message struct {
+	SID             string
+	ConversationSID string
+	ChatServiceSID  string
+	Index           int // per conversation, from 0, never reused
+	Author          string
+	Body            string
+	Attributes      string
+	ParticipantSID  string // the participant Author names, if any
+	MediaSIDs       []string
+	ContentSID      string
+	Delivery        *Delivery // nil when no messaging-channel recipient
+	DateCreated     time.Time
+	DateUpdated     time.Time
+	// FromStudio marks a message a Studio flow posted; it never triggers
+	// target-studio webhooks.
+	FromStudio bool
+}
+
+// Delivery summarises delivery to non-chat recipients (all|some|none).
+type Delivery struct {
+	Total                                      int
+	Sent, Delivered, Read, Failed, Undelivered string
+}
+
+// CreateMessageParams adds a message.
+type CreateMessageParams struct {
+	SID        string // fixtures pin it; empty mints one
+	Author     string // default "system"
+	Body       string
+	Attributes string
+	MediaSIDs  []string
+	ContentSID string
+	// FromStudio is set by the Studio engine on messages a flow posts, so
+	// they are not fed back into Studio.
+	FromStudio  bool
+	DateCreated time.Time
+	DateUpdated time.Time
+	Origin
+}
+
+// UpdateMessageParams changes a message; nil fields stay as they are.
+type UpdateMessageParams struct {
+	Author      *string
+	Body        *string
+	Attributes  *string
+	DateCreated *time.Time
+	DateUpdated *time.Time
+	Origin
+}
+
+// AddMessage appends a message to a conversation. Adding to a closed
+// conversation fails (400, code 20001); an inactive conversation becomes
+// active again.
+func (e *Engine) AddMessage(conversationSID string, p CreateMessageParams) (*Message, error) {
+	c, err := e.conv(conversationSID)
+	if err != nil {
+		return nil, err
+	}
+	return e.addMessage(c, p)
+}
+
+func (e *Engine) addMessage(c *conversation, p CreateMessageParams) (*Message, error) {
+	m, err := e.newMessage(c, p)
+	if err != nil {
+		return nil, err
+	}
+	from := c.State
+	if c.State == StateInactive {
+		e.setState(c, StateActive)
+		c.DateUpdated = e.now()
+	}
+	e.insertMessage(c, m)
+	if from != c.State {
+		e.emit(p.Origin, c, evConversationStateUpdated, stateParams(c, from, "API", e.now()), nil)
+	}
+	e.emit(p.Origin, c, evMessageAdded, messageParams(c, m), m)
+	return m.clone(), nil
+}
+
+// newMessage validates p and builds (but does not store) the next message of c.
+func (e *Engine) newMessage(c *conversation, p CreateMessageParams) (*Message, error) {
+	if c.State == StateClosed {
+		return nil, twilio.NewError(http.StatusBadRequest, CodeConversationIsClosed,
+			"Conversation %s is closed: messages cannot be added to a closed conversation", c.SID)
+	}
+	attrs, err := normaliseAttributes("Attributes", p.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range p.MediaSIDs {
+		if !twilio.IsSID(s, "ME") {
+			return nil, twilio.InvalidParam("MediaSid", "%q is not a Media SID (ME…)", s)
+		}
+	}
+	if p.ContentSID != "" && !twilio.IsSID(p.ContentSID, "HX") {
+		return nil, twilio.InvalidParam("ContentSid", "%q is not a Content SID (HX…)", p.ContentSID)
+	}
+	sid := p.SID
+	if sid == "" {
+		sid = twilio.NewSID("IM")
+	} else if !twilio.IsSID(sid, "IM") {
+		return nil, twilio.InvalidParam("Sid", "%q is not a Message SID (IM…)", sid)
+	} else if findMessage(c, sid) != nil {
+		return nil, twilio.Conflict(twilio.CodeConflict, "Message %s already exists", sid)
+	}
+	author := p.Author
+	if author == "" {
+		author = "system"
+	}
+	m := &Message{SID: sid, ConversationSID: c.SID, ChatServiceSID: c.ChatServiceSID, Index: c.nextIndex,
+		Author: author, Body: p.Body, Attributes: attrs, MediaSIDs: cloneStrings(p.MediaSIDs), ContentSID: p.ContentSID,
+		FromStudio: p.FromStudio}
+	var recipients int
+	for _, x := range c.participants {
+		if x.Binding != nil && x.Binding.Address != "" && x.Binding.Address != author {
+			recipients++
+		}
+	}
+	if part := participantForAuthor(c, author); part != nil {
+		m.ParticipantSID = part.SID
+	}
+	if recipients > 0 {
+		m.Delivery = &Delivery{Total: recipients, Sent: "all", Delivered: "none", Read: "none", Failed: "none", Undelivered: "none"}
+	}
+	now := e.now()
+	m.DateCreated, m.DateUpdated = now, now
+	if !p.DateCreated.IsZero() {
+		m.DateCreated = p.DateCreated.UTC()
+	}
+	if !p.DateUpdated.IsZero() {
+		m.DateUpdated = p.DateUpdated.UTC()
+	}
+	return m, nil
+}
+
+// insertMessage stores m and records it, plus one message.sent entry per
+// messaging-channel recipient (what the customer's phone would receive).
+func (e *Engine) insertMessage(c *conversation, m *Message) {
+	c.messages = append(c.messages, m)
+	c.nextIndex = m.Index + 1
+	refs := map[string]string{"conversation_sid": c.SID, "message_sid": m.SID, "author": m.Author}
+	if m.ParticipantSID != "" {
+		refs["participant_sid"] = m.ParticipantSID
+	}
+	e.record("message.created", m.SID, fmt.Sprintf("message #%d by %s in conversation %s: %q", m.Index, m.Author, c.SID, m.Body), refs)
+	for _, x := range c.participants {
+		b := x.Binding
+		if b == nil || b.Address == "" || b.Address == m.Author {
+			continue
+		}
+		e.record("message.sent", m.SID, fmt.Sprintf("%s message to %s from %s: %q", b.Type, b.Address, b.ProxyAddress, m.Body),
+			map[string]string{"conversation_sid": c.SID, "message_sid": m.SID, "participant_sid": x.SID,
+				"channel_type": b.Type, "to": b.Address, "from": b.ProxyAddress})
+	}
+}
+
+// Message returns one message of a conversation.
+func (e *Engine) Message(conversationSID, messageSID string) (*Message, error) {
+	c, err := e.conv(conversationSID)
+	if err != nil {
+		return nil, err
+	}
+	m := findMessage(c, messageSID)
+	if m == nil {
+		return nil, twilio.NotFound("/Conversations/" + c.SID + "/Messages/" + messageSID)
+	}
+	return m.clone(), nil
+}
+
+// Messages lists a conversation's messages by index, ascending unless desc.
+func (e *Engine) Messages(conversationSID string, desc bool) ([]*Message, error) {
+	c, err := e.conv(conversationSID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Message, len(c.messages))
+	for i, m := range c.messages {
+		if desc {
+			out[len(c.messages)-1-i] = m.clone()
+		} else {
+			out[i] = m.clone()
+		}
+	}
+	return out, nil
+}
+
+// UpdateMessage changes a message's author, body or attributes.
+func (e *Engine) UpdateMessage(conversationSID, messageSID string, p UpdateMessageParams) (*Message, error) {
+	c, err := e.conv(conversationSID)
+	if err != nil {
+		return nil, err
+	}
+	m := findMessage(c, messageSID)
+	if m == nil {
+		return nil, twilio.NotFound("/Conversations/" + c.SID + "/Messages/" + messageSID)
+	}
+	var attrs string
+	if p.Attributes != nil {
+		if attrs, err = normaliseAttributes("Attributes", *p.Attributes); err != nil {
+			return nil, err
+		}
+	}
+	if p.Author != nil {
+		m.Author = *p.Author
+		if m.Author == "" {
+			m.Author = "system"
+		}
+		m.ParticipantSID = ""
+		if part := participantForAuthor(c, m.Author); part != nil {
+			m.ParticipantSID = part.SID
+		}
+	}
+	if p.Body != nil {
+		m.Body = *p.Body
+	}
+	if p.Attributes != nil {
+		m.Attributes = attrs
+	}
+	if p.DateCreated != nil {
+		m.DateCreated = p.DateCreated.UTC()
+	}
+	m.DateUpdated = e.now()
+	if p.DateUpdated != nil {
+		m.DateUpdated = p.DateUpdated.UTC()
+	}
+	e.record("message.updated", m.SID, fmt.Sprintf("message #%d in conversation %s updated", m.Index, c.SID),
+		map[string]string{"conversation_sid": c.SID, "message_sid": m.SID})
+	params := messageParams(c, m)
+	params.Set("DateUpdated", webhookTime(m.DateUpdated))
+	e.emit(p.Origin, c, evMessageUpdated, params, nil)
+	return m.clone(), nil
+}
+
+// DeleteMessage removes a message; its index is not reused.
+func (e *Engine) DeleteMessage(conversationSID, messageSID string, o Origin) error {
+	c, err := e.conv(conversationSID)
+	if err != nil {
+		return err
+	}
+	m := findMessage(c, messageSID)
+	if m == nil {
+		return twilio.NotFound("/Conversations/" + c.SID + "/Messages/" + messageSID)
+	}
+	for i, x := range c.messages {
+		if x == m {
+			c.messages = append(c.messages[:i], c.messages[i+1:]...)
+			break
+		}
+	}
+	e.record("message.deleted", m.SID, fmt.Sprintf("message #%d in conversation %s deleted", m.Index, c.SID),
+		map[string]string{"conversation_sid": c.SID, "message_sid": m.SID})
+	params := messageParams(c, m)
+	params.Set("DateUpdated", webhookTime(m.DateUpdated))
+	params.Set("DateRemoved", webhookTime(e.now()))
+	e.emit(o, c, evMessageRemoved, params, nil)
+	return nil
+}
+
+func findMessage(c *conversation, sid string) *Message {
+	for _, m := range c.messages {
+		if m.SID == sid {
+			return m
+		}
+	}
+	return nil
+}
+
+func (m *Message) clone() *Message {
+	c := *m
+	c.MediaSIDs = cloneStrings(m.MediaSIDs)
+	if m.Delivery != nil {
+		d := *m.Delivery
+		c.Delivery = &d
+	}
+	return &c
+}
