@@ -14,6 +14,8 @@ type Error struct {
 	Message string `json:"message"`
 	// MoreInfo defaults to Twilio's error page for Code.
 	MoreInfo string `json:"more_info"`
+	// Details carries structured specifics, e.g. a Studio flow's validation errors.
+	Details any `json:"details,omitempty"`
 }
 
 func (e *Error) Error() string {

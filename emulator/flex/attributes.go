@@ -1,0 +1,83 @@
+package flex
+
+// Task attribute keys Flex writes itself (section 3.1 of the reference).
+const (
+	attrConversationSID = "conversationSid"
+	attrInteractionSID  = "flexInteractionSid"
+	attrChannelSID      = "flexInteractionChannelSid"
+	attrInviteSID       = "flexChannelInviteSid"
+)
+
+// flexAttributes builds the descriptive attributes Flex adds to a
+// conversation task: channel type, direction and the customer address under
+// every name Flex UI and Insights read. SID keys are added separately, after
+// the caller's attributes are merged, so they always win.
+func flexAttributes(conv ConversationInfo, ch ChannelParams) map[string]any {
+	a := map[string]any{
+		"channelType": ch.Type,
+		"initiatedBy": ch.InitiatedBy,
+		"direction":   "outbound",
+	}
+	if ch.InitiatedBy == "customer" {
+		a["direction"] = "inbound"
+	}
+	if addr := conv.CustomerAddress; addr != "" {
+		a["customerAddress"] = addr
+		a["customerName"] = addr
+		a["name"] = addr
+		a["from"] = addr
+		customers := map[string]any{"name": addr}
+		switch ch.Type {
+		case "sms", "whatsapp", "voice":
+			customers["phone"] = addr
+		case "email":
+			customers["email"] = addr
+		}
+		a["customers"] = customers
+	}
+	a["conversations"] = map[string]any{"initiated_by": ch.InitiatedBy}
+	return a
+}
+
+// mergeAttributes overlays the caller's attributes on Flex's: the caller's
+// keys win, except that the "customers" and "conversations" objects are
+// merged key by key.
+func mergeAttributes(flex, user map[string]any) map[string]any {
+	out := make(map[string]any, len(flex)+len(user))
+	for k, v := range flex {
+		out[k] = v
+	}
+	for k, v := range user {
+		if base, ok := out[k].(map[string]any); ok {
+			if over, ok := v.(map[string]any); ok && (k == "customers" || k == "conversations") {
+				merged := make(map[string]any, len(base)+len(over))
+				for bk, bv := range base {
+					merged[bk] = bv
+				}
+				for key, ov := range over {
+					merged[key] = ov
+				}
+				out[k] = merged
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// setSIDAttributes writes the SID keys Flex owns, overriding any the caller
+// sent: Flex UI and Insights find the conversation and interaction by them.
+func setSIDAttributes(a map[string]any, conversationSID, interactionSID, channelSID, inviteSID string) {
+	a[attrConversationSID] = conversationSID
+	a[attrInteractionSID] = interactionSID
+	a[attrChannelSID] = channelSID
+	a[attrInviteSID] = inviteSID
+	conv, _ := a["conversations"].(map[string]any)
+	if conv == nil {
+		conv = map[string]any{}
+	}
+	conv["conversation_id"] = interactionSID
+	conv["media"] = []any{map[string]any{"type": "ChatTranscript", "sid": conversationSID}}
+	a["conversations"] = conv
+}

@@ -1,0 +1,173 @@
+package studio
+
+import (
+	"strconv"
+	"strings"
+)
+
+// conversationContext is the Liquid context of an execution started by a
+// Conversations message:
+//
+//   - trigger.conversation mirrors the onMessageAdded webhook payload
+//     (strings, as Twilio posts them) plus ChannelAttributes, the
+//     conversation's attributes parsed as JSON; ChannelSid and To equal the
+//     conversation SID, InstanceSid the chat service, From the author.
+//   - trigger.message repeats the same fields under the legacy
+//     (Programmable Chat) names so older exported flows still render, and its
+//     ChannelAttributes also carry "from" (the customer) and "channel_type"
+//     (derived from Source). Whether Twilio fills trigger.message for a
+//     Conversations trigger is unconfirmed.
+//   - flow.channel.address is the Twilio side's address, contact.channel.address
+//     the customer's (the author for webchat).
+func conversationContext(flowSID string, m ConversationMessage, webhookSID string) map[string]any {
+	convAttrs := m.ConversationAttributes
+	if convAttrs == nil {
+		convAttrs = map[string]any{}
+	}
+	attrs := m.Attributes
+	if attrs == "" {
+		attrs = "{}"
+	}
+	date := ""
+	if !m.DateCreated.IsZero() {
+		date = m.DateCreated.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	payload := map[string]any{
+		"EventType":           "onMessageAdded",
+		"AccountSid":          m.AccountSID,
+		"ChatServiceSid":      m.ChatServiceSID,
+		"InstanceSid":         m.ChatServiceSID,
+		"ConversationSid":     m.ConversationSID,
+		"ChannelSid":          m.ConversationSID,
+		"MessageSid":          m.MessageSID,
+		"MessagingServiceSid": m.MessagingServiceSID,
+		"ParticipantSid":      m.ParticipantSID,
+		"Author":              m.Author,
+		"From":                m.Author,
+		"To":                  m.ConversationSID,
+		"Body":                m.Body,
+		"Attributes":          attrs,
+		"Index":               strconv.Itoa(m.Index),
+		"DateCreated":         date,
+		"Source":              m.Source,
+		"WebhookSid":          webhookSID,
+		"RetryCount":          "0",
+	}
+	conversation := copyMap(payload)
+	conversation["ChannelAttributes"] = deepCopy(convAttrs)
+
+	customer := m.CustomerAddress
+	if customer == "" {
+		customer = m.Author
+	}
+	legacyAttrs := deepCopy(convAttrs).(map[string]any)
+	if _, ok := legacyAttrs["from"]; !ok {
+		legacyAttrs["from"] = customer
+	}
+	if _, ok := legacyAttrs["channel_type"]; !ok {
+		legacyAttrs["channel_type"] = channelTypeOfSource(m.Source)
+	}
+	message := copyMap(payload)
+	message["ChannelAttributes"] = legacyAttrs
+
+	return map[string]any{
+		"flow": map[string]any{
+			"flow_sid":  flowSID,
+			"sid":       flowSID,
+			"channel":   map[string]any{"address": m.ProxyAddress},
+			"variables": map[string]any{},
+			"data":      map[string]any{},
+		},
+		"contact": map[string]any{"channel": map[string]any{"address": customer}},
+		"trigger": map[string]any{"conversation": conversation, "message": message},
+		"widgets": map[string]any{},
+	}
+}
+
+// channelTypeOfSource maps a message Source to the legacy channel_type.
+func channelTypeOfSource(source string) string {
+	switch s := strings.ToLower(source); s {
+	case "sms", "whatsapp", "messenger", "gbm", "email", "rcs":
+		return s
+	case "sdk", "api", "":
+		return "web"
+	default:
+		return s
+	}
+}
+
+// requestContext is the Liquid context of a REST-triggered execution:
+// Parameters land in flow.data and trigger.request.parameters.
+func requestContext(flowSID, to, from string, params map[string]any) map[string]any {
+	return map[string]any{
+		"flow": map[string]any{
+			"flow_sid":  flowSID,
+			"sid":       flowSID,
+			"channel":   map[string]any{"address": from},
+			"variables": map[string]any{},
+			"data":      deepCopy(params),
+		},
+		"contact": map[string]any{"channel": map[string]any{"address": to}},
+		"trigger": map[string]any{"request": map[string]any{"To": to, "From": from, "parameters": deepCopy(params)}},
+		"widgets": map[string]any{},
+	}
+}
+
+// widgetOutputs returns (creating) widgets.<name> in ctx.
+func widgetOutputs(ctx map[string]any, name string) map[string]any {
+	widgets, _ := ctx["widgets"].(map[string]any)
+	if widgets == nil {
+		widgets = map[string]any{}
+		ctx["widgets"] = widgets
+	}
+	out, _ := widgets[name].(map[string]any)
+	if out == nil {
+		out = map[string]any{}
+		widgets[name] = out
+	}
+	return out
+}
+
+// flowVariables returns (creating) flow.variables in ctx.
+func flowVariables(ctx map[string]any) map[string]any {
+	flow, _ := ctx["flow"].(map[string]any)
+	if flow == nil {
+		flow = map[string]any{}
+		ctx["flow"] = flow
+	}
+	vars, _ := flow["variables"].(map[string]any)
+	if vars == nil {
+		vars = map[string]any{}
+		flow["variables"] = vars
+	}
+	return vars
+}
+
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// deepCopy copies JSON-shaped values so step snapshots never alias the live
+// context.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, vv := range x {
+			out[k] = deepCopy(vv)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, vv := range x {
+			out[i] = deepCopy(vv)
+		}
+		return out
+	default:
+		return v
+	}
+}
