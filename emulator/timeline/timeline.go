@@ -66,7 +66,9 @@ func (t *Timeline) Append(e Entry) Entry {
 	e.Time = now
 	t.next++
 	t.entries = append(t.entries, e)
-	if len(t.entries) > t.capacity {
+	// Drop the oldest in chunks of a tenth of the capacity, so a full
+	// timeline costs one copy per capacity/10 appends, not one per append.
+	if len(t.entries) > t.capacity+t.capacity/10 {
 		drop := len(t.entries) - t.capacity
 		t.entries = append(t.entries[:0:0], t.entries[drop:]...)
 		t.first += int64(drop)

@@ -33,12 +33,12 @@ func TestAppendSinceReset(t *testing.T) {
 
 func TestCapacityDropsOldest(t *testing.T) {
 	tl := New(clock.NewManual(time.Unix(0, 0)))
-	tl.capacity = 3
-	for i := 0; i < 5; i++ {
+	tl.capacity = 10
+	for i := 0; i < 12; i++ {
 		tl.Append(Entry{})
 	}
 	got := tl.Since(0)
-	if len(got) != 3 || got[0].Seq != 3 || got[2].Seq != 5 {
+	if len(got) != 10 || got[0].Seq != 3 || got[9].Seq != 12 {
 		t.Fatalf("kept %+v", got)
 	}
 }

@@ -1,0 +1,348 @@
+package taskrouter
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flexemu/flexemu/emulator/taskrouter/expr"
+	"github.com/flexemu/flexemu/emulator/twilio"
+)
+
+// TaskQueue groups the workers matching TargetWorkers; tasks wait in it
+// ordered by TaskOrder until a worker is reserved.
+type TaskQueue struct {
+	SID                     string
+	WorkspaceSID            string
+	FriendlyName            string
+	TargetWorkers           string // expression text as given ("" = nobody)
+	MaxReservedWorkers      int
+	TaskOrder               string // FIFO | LIFO
+	ReservationActivitySID  string
+	ReservationActivityName string
+	AssignmentActivitySID   string
+	AssignmentActivityName  string
+	DateCreated             time.Time
+	DateUpdated             time.Time
+
+	targetExpr *expr.Expr // nil when TargetWorkers is empty: matches nobody
+	// waiting holds the queue's pending/reserved tasks in serving order
+	// (FIFO: priority desc then oldest; LIFO: newest first).
+	waiting []*Task
+}
+
+// DefaultTargetWorkers is what Twilio uses when TargetWorkers is not sent.
+const DefaultTargetWorkers = "1==1"
+
+// CreateTaskQueueParams are the TaskQueue create parameters.
+type CreateTaskQueueParams struct {
+	SID                    string // optional pinned SID (fixtures)
+	FriendlyName           string
+	TargetWorkers          string // default "1==1"; use UpdateTaskQueue for an empty one
+	MaxReservedWorkers     int    // 1..50, 0 means 1
+	TaskOrder              string // FIFO (default) | LIFO
+	ReservationActivitySID string
+	AssignmentActivitySID  string
+}
+
+// CreateTaskQueue adds a queue; its TargetWorkers expression is compiled now
+// so a syntax error is a 400 naming TargetWorkers and the position.
+func (e *Engine) CreateTaskQueue(wsSID string, p CreateTaskQueueParams) (*TaskQueue, error) {
+	e.begin()
+	defer e.end()
+	ws, err := e.ws(wsSID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkName("FriendlyName", p.FriendlyName); err != nil {
+		return nil, err
+	}
+	tw := p.TargetWorkers
+	if strings.TrimSpace(tw) == "" {
+		tw = DefaultTargetWorkers
+	}
+	x, err := parseExpr("TargetWorkers", tw)
+	if err != nil {
+		return nil, err
+	}
+	if p.MaxReservedWorkers == 0 {
+		p.MaxReservedWorkers = 1
+	}
+	if p.MaxReservedWorkers < 1 || p.MaxReservedWorkers > 50 {
+		return nil, twilio.InvalidParam("MaxReservedWorkers", "%d is out of range [1, 50]", p.MaxReservedWorkers)
+	}
+	order, err := queueOrder("TaskOrder", p.TaskOrder)
+	if err != nil {
+		return nil, err
+	}
+	resAct, err := optActivity(ws, "ReservationActivitySid", p.ReservationActivitySID)
+	if err != nil {
+		return nil, err
+	}
+	asgAct, err := optActivity(ws, "AssignmentActivitySid", p.AssignmentActivitySID)
+	if err != nil {
+		return nil, err
+	}
+	sid, err := e.pickSID(p.SID, "WQ", func(s string) bool { return ws.queues.get(s) != nil })
+	if err != nil {
+		return nil, err
+	}
+	now := e.env.Now()
+	q := &TaskQueue{SID: sid, WorkspaceSID: ws.SID, FriendlyName: p.FriendlyName, TargetWorkers: tw,
+		MaxReservedWorkers: p.MaxReservedWorkers, TaskOrder: order, DateCreated: now, DateUpdated: now, targetExpr: x}
+	q.setActivities(resAct, asgAct)
+	ws.queues.add(sid, q)
+	e.emit(Event{Type: "task-queue.created", WorkspaceSID: ws.SID, TaskQueueSID: sid}, sid,
+		fmt.Sprintf("task queue %s %q created (target_workers %s)", sid, q.FriendlyName, q.TargetWorkers),
+		map[string]string{"workspace_sid": ws.SID, "task_queue_name": q.FriendlyName})
+	return q, nil
+}
+
+func (q *TaskQueue) setActivities(res, asg *Activity) {
+	q.ReservationActivitySID, q.ReservationActivityName = "", ""
+	q.AssignmentActivitySID, q.AssignmentActivityName = "", ""
+	if res != nil {
+		q.ReservationActivitySID, q.ReservationActivityName = res.SID, res.FriendlyName
+	}
+	if asg != nil {
+		q.AssignmentActivitySID, q.AssignmentActivityName = asg.SID, asg.FriendlyName
+	}
+}
+
+func optActivity(ws *Workspace, param, sid string) (*Activity, error) {
+	if sid == "" {
+		return nil, nil
+	}
+	a := ws.activities.get(sid)
+	if a == nil {
+		return nil, twilio.InvalidParam(param, "%q is not an Activity in workspace %s", sid, ws.SID)
+	}
+	return a, nil
+}
+
+// UpdateTaskQueueParams are the TaskQueue update parameters; nil = unchanged.
+type UpdateTaskQueueParams struct {
+	FriendlyName           *string
+	TargetWorkers          *string // "" empties the queue's membership: tasks just wait
+	MaxReservedWorkers     *int
+	TaskOrder              *string
+	ReservationActivitySID *string
+	AssignmentActivitySID  *string
+}
+
+// UpdateTaskQueue changes a queue and offers its waiting tasks again, as a
+// new expression or reservation limit may make them assignable.
+func (e *Engine) UpdateTaskQueue(wsSID, sid string, p UpdateTaskQueueParams) (*TaskQueue, error) {
+	e.begin()
+	defer e.end()
+	ws, q, err := e.taskQueue(wsSID, sid)
+	if err != nil {
+		return nil, err
+	}
+	if p.FriendlyName != nil {
+		if err := checkName("FriendlyName", *p.FriendlyName); err != nil {
+			return nil, err
+		}
+	}
+	var x *expr.Expr
+	if p.TargetWorkers != nil && strings.TrimSpace(*p.TargetWorkers) != "" {
+		if x, err = parseExpr("TargetWorkers", *p.TargetWorkers); err != nil {
+			return nil, err
+		}
+	}
+	if p.MaxReservedWorkers != nil && (*p.MaxReservedWorkers < 1 || *p.MaxReservedWorkers > 50) {
+		return nil, twilio.InvalidParam("MaxReservedWorkers", "%d is out of range [1, 50]", *p.MaxReservedWorkers)
+	}
+	var order string
+	if p.TaskOrder != nil {
+		if order, err = queueOrder("TaskOrder", *p.TaskOrder); err != nil {
+			return nil, err
+		}
+	}
+	resAct, asgAct := ws.activities.get(q.ReservationActivitySID), ws.activities.get(q.AssignmentActivitySID)
+	if p.ReservationActivitySID != nil {
+		if resAct, err = optActivity(ws, "ReservationActivitySid", *p.ReservationActivitySID); err != nil {
+			return nil, err
+		}
+	}
+	if p.AssignmentActivitySID != nil {
+		if asgAct, err = optActivity(ws, "AssignmentActivitySid", *p.AssignmentActivitySID); err != nil {
+			return nil, err
+		}
+	}
+	setStr(&q.FriendlyName, p.FriendlyName)
+	if p.TargetWorkers != nil {
+		q.TargetWorkers, q.targetExpr = *p.TargetWorkers, x
+		e.emit(Event{Type: "task-queue.expression.updated", WorkspaceSID: ws.SID, TaskQueueSID: q.SID}, q.SID,
+			fmt.Sprintf("task queue %s target_workers now %q", q.FriendlyName, q.TargetWorkers),
+			map[string]string{"workspace_sid": ws.SID, "task_queue_name": q.FriendlyName})
+	}
+	if p.MaxReservedWorkers != nil {
+		q.MaxReservedWorkers = *p.MaxReservedWorkers
+	}
+	if p.TaskOrder != nil && order != q.TaskOrder {
+		q.TaskOrder = order
+		sort.SliceStable(q.waiting, func(i, j int) bool { return q.before(q.waiting[i], q.waiting[j]) })
+	}
+	q.setActivities(resAct, asgAct)
+	q.DateUpdated = e.env.Now()
+	for _, t := range append([]*Task(nil), q.waiting...) {
+		e.tryReserve(ws, t)
+	}
+	return q, nil
+}
+
+// DeleteTaskQueue removes a queue that no workflow references and no task waits in.
+func (e *Engine) DeleteTaskQueue(wsSID, sid string) error {
+	e.begin()
+	defer e.end()
+	ws, q, err := e.taskQueue(wsSID, sid)
+	if err != nil {
+		return err
+	}
+	for _, wf := range ws.workflows.list {
+		if wf.cfg.uses(q) {
+			return twilio.BadRequest("TaskQueue %s cannot be deleted: workflow %q routes to it", q.SID, wf.FriendlyName)
+		}
+	}
+	if len(q.waiting) > 0 {
+		return twilio.BadRequest("TaskQueue %s cannot be deleted: %d tasks are waiting in it", q.SID, len(q.waiting))
+	}
+	for _, t := range ws.tasks.list {
+		if t.queue == q && !t.terminal() {
+			return twilio.BadRequest("TaskQueue %s cannot be deleted: task %s is %s in it", q.SID, t.SID, t.AssignmentStatus)
+		}
+	}
+	ws.queues.remove(sid)
+	e.emit(Event{Type: "task-queue.deleted", WorkspaceSID: ws.SID, TaskQueueSID: sid}, sid,
+		fmt.Sprintf("task queue %s %q deleted", sid, q.FriendlyName),
+		map[string]string{"workspace_sid": ws.SID, "task_queue_name": q.FriendlyName})
+	return nil
+}
+
+// TaskQueue returns one queue.
+func (e *Engine) TaskQueue(wsSID, sid string) (*TaskQueue, error) {
+	_, q, err := e.taskQueue(wsSID, sid)
+	return q, err
+}
+
+// TaskQueueByName returns the oldest queue with that friendly name.
+func (e *Engine) TaskQueueByName(wsSID, name string) (*TaskQueue, error) {
+	ws, err := e.ws(wsSID)
+	if err != nil {
+		return nil, err
+	}
+	if q := ws.queueByName(name); q != nil {
+		return q, nil
+	}
+	return nil, twilio.NotFound(fmt.Sprintf("/Workspaces/%s/TaskQueues?FriendlyName=%s", wsSID, name))
+}
+
+func (ws *Workspace) queueByName(name string) *TaskQueue {
+	for _, q := range ws.queues.list {
+		if q.FriendlyName == name {
+			return q
+		}
+	}
+	return nil
+}
+
+// TaskQueueFilter selects queues in TaskQueues; zero fields do not filter.
+type TaskQueueFilter struct {
+	FriendlyName string
+	// WorkerSID keeps the queues whose target_workers the worker matches.
+	WorkerSID string
+	// EvaluateWorkerAttributes keeps the queues matching these worker attributes (JSON).
+	EvaluateWorkerAttributes string
+}
+
+// TaskQueues lists a workspace's queues, oldest first.
+func (e *Engine) TaskQueues(wsSID string, f TaskQueueFilter) ([]*TaskQueue, error) {
+	ws, err := e.ws(wsSID)
+	if err != nil {
+		return nil, err
+	}
+	var vars *expr.Vars
+	if f.WorkerSID != "" {
+		w := ws.workers.get(f.WorkerSID)
+		if w == nil {
+			return nil, twilio.InvalidParam("WorkerSid", "%q is not a Worker in workspace %s", f.WorkerSID, ws.SID)
+		}
+		vars = &expr.Vars{Default: w.AttributesMap, Worker: w.AttributesMap, WorkerInfo: &w.info, Now: e.env.Now()}
+	} else if f.EvaluateWorkerAttributes != "" {
+		m, err := twilio.ParseJSONObject("EvaluateWorkerAttributes", f.EvaluateWorkerAttributes)
+		if err != nil {
+			return nil, err
+		}
+		vars = &expr.Vars{Default: m, Worker: m, Now: e.env.Now()}
+	}
+	out := make([]*TaskQueue, 0, len(ws.queues.list))
+	for _, q := range ws.queues.list {
+		if f.FriendlyName != "" && q.FriendlyName != f.FriendlyName {
+			continue
+		}
+		if vars != nil && (q.targetExpr == nil || !q.targetExpr.Eval(vars)) {
+			continue
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+func (e *Engine) taskQueue(wsSID, sid string) (*Workspace, *TaskQueue, error) {
+	ws, err := e.ws(wsSID)
+	if err != nil {
+		return nil, nil, err
+	}
+	q := ws.queues.get(sid)
+	if q == nil {
+		return nil, nil, twilio.NotFound(fmt.Sprintf("/Workspaces/%s/TaskQueues/%s", wsSID, sid))
+	}
+	return ws, q, nil
+}
+
+// before reports whether a is served before b in this queue.
+func (q *TaskQueue) before(a, b *Task) bool {
+	if q.TaskOrder == "LIFO" {
+		if !a.VirtualStartTime.Equal(b.VirtualStartTime) {
+			return a.VirtualStartTime.After(b.VirtualStartTime)
+		}
+		return a.seq > b.seq
+	}
+	if a.Priority != b.Priority {
+		return a.Priority > b.Priority
+	}
+	if !a.VirtualStartTime.Equal(b.VirtualStartTime) {
+		return a.VirtualStartTime.Before(b.VirtualStartTime)
+	}
+	return a.seq < b.seq
+}
+
+// enqueue inserts t in serving order (binary search: no full scan).
+func (q *TaskQueue) enqueue(t *Task) {
+	i := sort.Search(len(q.waiting), func(i int) bool { return q.before(t, q.waiting[i]) })
+	q.waiting = append(q.waiting, nil)
+	copy(q.waiting[i+1:], q.waiting[i:])
+	q.waiting[i] = t
+}
+
+// dequeue removes t; its ordering key must not have changed since enqueue.
+func (q *TaskQueue) dequeue(t *Task) {
+	i := sort.Search(len(q.waiting), func(i int) bool { return !q.before(q.waiting[i], t) })
+	for ; i < len(q.waiting); i++ {
+		if q.waiting[i] == t {
+			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
+			return
+		}
+	}
+	for i, x := range q.waiting { // defensive: key changed under us
+		if x == t {
+			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
+			return
+		}
+	}
+}
+
+// Waiting returns the queue's pending and reserved tasks in serving order.
+func (q *TaskQueue) Waiting() []*Task { return append([]*Task(nil), q.waiting...) }
