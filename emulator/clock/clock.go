@@ -15,8 +15,10 @@ import (
 // for concurrent use.
 type Clock interface {
 	Now() time.Time
-	// AfterFunc runs f once, in its own goroutine or in the goroutine that
-	// advances the clock, after d of this clock's time has passed.
+	// AfterFunc runs f once after d of this clock's time has passed: in the
+	// goroutine that advances the clock, or in a timer goroutine in real
+	// mode; never inside AfterFunc itself, so callers may hold locks that f
+	// takes. A manual clock runs an already-due f on its next Advance.
 	AfterFunc(d time.Duration, f func()) Timer
 }
 
@@ -94,9 +96,6 @@ func (c *Virtual) AfterFunc(d time.Duration, f func()) Timer {
 	heap.Push(&c.timers, t)
 	c.rearmLocked()
 	c.mu.Unlock()
-	if d <= 0 {
-		c.fireDue()
-	}
 	return t
 }
 

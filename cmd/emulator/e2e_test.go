@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinaries compiles the real emulator and send commands once per test
+// binary, so the end-to-end test drives exactly what a user runs.
+func buildBinaries(t *testing.T) (emulatorBin, sendBin string) {
+	t.Helper()
+	built.Do(func() {
+		dir, err := os.MkdirTemp("", "flexemu-e2e")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.emulator = filepath.Join(dir, "emulator")
+		built.send = filepath.Join(dir, "send")
+		for bin, pkg := range map[string]string{built.emulator: ".", built.send: "../send"} {
+			if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+				built.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.emulator, built.send
+}
+
+var built struct {
+	sync.Once
+	emulator, send string
+	err            error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.emulator != "" {
+		_ = os.RemoveAll(filepath.Dir(built.emulator))
+	}
+	os.Exit(code)
+}
+
+var urlLine = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+
+func TestUpThenSendEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	emulatorBin, sendBin := buildBinaries(t)
+
+	up := exec.Command(emulatorBin, "up", "--addr", "127.0.0.1:0")
+	stdout, err := up.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Stderr = os.Stderr
+	if err := up.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = up.Process.Kill(); _ = up.Wait() }()
+
+	// The banner: URL, credentials, addresses, how to send.
+	sc := bufio.NewScanner(stdout)
+	var banner []string
+	url := ""
+	deadline := time.Now().Add(30 * time.Second)
+	for sc.Scan() && time.Now().Before(deadline) {
+		line := sc.Text()
+		banner = append(banner, line)
+		if m := urlLine.FindStringSubmatch(line); m != nil {
+			url = m[1]
+		}
+		if strings.HasPrefix(line, "APIs:") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	text := strings.Join(banner, "\n")
+	for _, want := range []string{url, "account SID  AC", "auth token", "whatsapp:+14155238886", "send"} {
+		if url == "" || !strings.Contains(text, want) {
+			t.Fatalf("banner lacks %q:\n%s", want, text)
+		}
+	}
+
+	// send prints the trace hop by hop.
+	out, err := exec.Command(sendBin, "--emulator", url, "hello").CombinedOutput()
+	if err != nil {
+		t.Fatalf("send: %v\n%s", err, out)
+	}
+	trace := string(out)
+	for _, want := range []string{"conversation.created", "participant.created", "message.created",
+		"execution.created", "interaction.created", "task.created", "Assign to Anyone", "Everyone",
+		"reservation.created", "alice"} {
+		if !strings.Contains(trace, want) {
+			t.Errorf("send output lacks %q:\n%s", want, trace)
+		}
+	}
+
+	// --json is machine-readable.
+	out, err = exec.Command(sendBin, "--emulator", url, "--json", "still there?").Output()
+	if err != nil {
+		t.Fatalf("send --json: %v", err)
+	}
+	var tr struct {
+		ConversationSID     string `json:"conversation_sid"`
+		CreatedConversation bool   `json:"created_conversation"`
+		Entries             []any  `json:"entries"`
+	}
+	if err := json.Unmarshal(out, &tr); err != nil {
+		t.Fatalf("send --json output is not JSON: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(tr.ConversationSID, "CH") || tr.CreatedConversation || len(tr.Entries) == 0 {
+		t.Errorf("second message trace = %+v, want the existing conversation", tr)
+	}
+
+	// SIGTERM shuts down cleanly.
+	if err := up.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- up.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("emulator exited with %v after SIGTERM", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("emulator did not stop on SIGTERM")
+	}
+}
+
+func TestSendFailsClearlyWhenEmulatorIsDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	_, sendBin := buildBinaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, sendBin, "--emulator", "http://127.0.0.1:1", "hello").CombinedOutput()
+	if err == nil {
+		t.Fatalf("send succeeded with no emulator:\n%s", out)
+	}
+	if !strings.Contains(string(out), "not running") {
+		t.Errorf("send's error does not say the emulator is not running:\n%s", out)
+	}
+}
+
+func TestUsageAndFlagErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "Usage"},
+		{[]string{"--help"}, 0, "emulator up"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"up", "--help"}, 0, "-fixture"},
+		{[]string{"up", "--clock", "sometimes"}, 2, "--clock must be real or manual"},
+		{[]string{"up", "--fixture", "/nonexistent.yaml"}, 1, "reading fixture"},
+		{[]string{"up", "extra"}, 2, "unexpected argument"},
+	}
+	for _, c := range cases {
+		var out, errOut strings.Builder
+		code := run(c.args, &out, &errOut)
+		if code != c.code || !strings.Contains(out.String()+errOut.String(), c.want) {
+			t.Errorf("emulator %v = %d, %q; want %d and %q", c.args, code, out.String()+errOut.String(), c.code, c.want)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/flexemu/flexemu/emulator/clock"
+	"github.com/flexemu/flexemu/emulator/conversations"
+	"github.com/flexemu/flexemu/emulator/env"
+	"github.com/flexemu/flexemu/emulator/fixture"
+	"github.com/flexemu/flexemu/emulator/flex"
+	"github.com/flexemu/flexemu/emulator/studio"
+	"github.com/flexemu/flexemu/emulator/taskrouter"
+	"github.com/flexemu/flexemu/emulator/timeline"
+	"github.com/flexemu/flexemu/emulator/webhook"
+)
+
+// Account owns all product state of one Twilio account. One mutex guards
+// every engine: simple, and deadlock-free across the synchronous
+// Conversations → Studio → Flex → TaskRouter hops. Webhooks go out on the
+// dispatcher's goroutines, off the lock.
+type Account struct {
+	SID       string
+	AuthToken string
+
+	clock    *clock.Virtual
+	timeline *timeline.Timeline
+	webhooks *webhook.Dispatcher
+	fixture  *fixture.Fixture
+
+	mu  sync.Mutex
+	gen uint64 // bumped on Reset so timers of discarded engines do nothing
+	Engines
+}
+
+// Engines are the product engines of an account. Use them only inside
+// Account.Do, which holds the account lock.
+type Engines struct {
+	Conversations *conversations.Engine
+	Studio        *studio.Engine
+	Flex          *flex.Engine
+	TaskRouter    *taskrouter.Engine
+	// Setup is what the fixture created (workspace, addresses, customers).
+	Setup Setup
+}
+
+func newAccount(sid, token string, clk *clock.Virtual, fx *fixture.Fixture) (*Account, error) {
+	tl := timeline.New(clk)
+	a := &Account{SID: sid, AuthToken: token, clock: clk, timeline: tl, fixture: fx,
+		webhooks: webhook.New(token, tl, clk.Now)}
+	if err := a.Reset(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Reset discards all state and re-applies the loaded fixture. The clock keeps
+// running; the timeline and delivery log are cleared.
+func (a *Account) Reset() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.gen++
+	a.timeline.Reset()
+	a.webhooks.Reset()
+	e := env.Env{AccountSID: a.SID, AuthToken: a.AuthToken, Clock: &accountClock{a: a, gen: a.gen},
+		Timeline: a.timeline, Webhooks: a.webhooks}
+	engines, err := build(e, a.fixture)
+	if err != nil {
+		return err
+	}
+	a.Engines = engines
+	return nil
+}
+
+// Do runs fn with the account locked, for in-process tests and the control API.
+func (a *Account) Do(fn func(e *Engines) error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return fn(&a.Engines)
+}
+
+// Now is the account's virtual time.
+func (a *Account) Now() time.Time { return a.clock.Now() }
+
+// Advance moves virtual time forward, firing due timers (reservation
+// timeouts, task TTLs…) before it returns. Must not be called inside Do.
+func (a *Account) Advance(d time.Duration) { a.clock.Advance(d) }
+
+// Clock exposes the account's clock (mode, next deadline).
+func (a *Account) Clock() *clock.Virtual { return a.clock }
+
+// Timeline is the account's record of everything that happened.
+func (a *Account) Timeline() *timeline.Timeline { return a.timeline }
+
+// Webhooks is the account's outbound webhook dispatcher and delivery log.
+func (a *Account) Webhooks() *webhook.Dispatcher { return a.webhooks }
+
+// InboundParams is a customer message arriving on a channel.
+type InboundParams struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Body string `json:"body"`
+}
+
+// Trace is what one inbound message caused, in order.
+type Trace struct {
+	ConversationSID     string           `json:"conversation_sid"`
+	ParticipantSID      string           `json:"participant_sid"`
+	MessageSID          string           `json:"message_sid"`
+	CreatedConversation bool             `json:"created_conversation"`
+	Entries             []timeline.Entry `json:"entries"`
+}
+
+// WebhookWait bounds how long Inbound waits for the webhooks it caused, so
+// the trace shows their answers without a slow receiver stalling the caller.
+const WebhookWait = 6 * time.Second
+
+// Inbound delivers a customer message as Twilio's channel would, runs
+// everything it triggers, and returns the trace.
+func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) {
+	if p.To == "" {
+		a.mu.Lock()
+		if len(a.Setup.Addresses) > 0 {
+			p.To = a.Setup.Addresses[0].Address
+		}
+		a.mu.Unlock()
+	}
+	if p.From == "" {
+		p.From = a.DefaultCustomer(p.To)
+	}
+	start := a.timeline.Last()
+	a.mu.Lock()
+	res, err := a.Conversations.Inbound(conversations.InboundParams{From: p.From, To: p.To, Body: p.Body})
+	a.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("inbound message from %s to %s: %w", p.From, p.To, err)
+	}
+	waitWebhooks(ctx, a.webhooks, WebhookWait)
+	return &Trace{
+		ConversationSID:     res.Conversation.SID,
+		ParticipantSID:      res.Participant.SID,
+		MessageSID:          res.Message.SID,
+		CreatedConversation: res.Created,
+		Entries:             a.timeline.Since(start),
+	}, nil
+}
+
+// DefaultCustomer is the customer address `send` writes as when none is given:
+// the fixture's customer for the address's channel type.
+func (a *Account) DefaultCustomer(to string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	kind := channelType(to)
+	if c, ok := a.Setup.Customers[kind]; ok {
+		return c
+	}
+	if kind == "sms" {
+		return "+15558675310"
+	}
+	return kind + ":+15558675310"
+}
+
+func waitWebhooks(ctx context.Context, d *webhook.Dispatcher, max time.Duration) {
+	done := make(chan struct{})
+	go func() { d.Wait(); close(done) }()
+	t := time.NewTimer(max)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// accountClock is the clock engines see: timer callbacks run under the
+// account lock, and not at all once the engines that set them were reset.
+type accountClock struct {
+	a   *Account
+	gen uint64
+}
+
+func (c *accountClock) Now() time.Time { return c.a.clock.Now() }
+
+func (c *accountClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return c.a.clock.AfterFunc(d, func() {
+		c.a.mu.Lock()
+		defer c.a.mu.Unlock()
+		if c.a.gen == c.gen {
+			f()
+		}
+	})
+}

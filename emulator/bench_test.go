@@ -1,0 +1,82 @@
+package emulator_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/fixture"
+	"github.com/flexemu/flexemu/emulator/remote"
+	"github.com/flexemu/flexemu/fixtures"
+)
+
+// benchEmulator is the default account with alice able to take any number
+// of chats, so every iteration ends in a pending reservation.
+func benchEmulator(b *testing.B) *emulator.Emulator {
+	f, err := fixture.Parse("default.yaml", fixtures.Default)
+	if err != nil {
+		b.Fatal(err)
+	}
+	huge := 1 << 30
+	ch := f.Workspace.Workers[0].Channels["chat"]
+	ch.Capacity = &huge
+	f.Workspace.Workers[0].Channels["chat"] = ch
+	emu, err := emulator.New(emulator.WithAddr("127.0.0.1:0"), emulator.WithFixture(f))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := emu.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = emu.Close() })
+	return emu
+}
+
+func reserved(tr *emulator.Trace) bool {
+	for _, e := range tr.Entries {
+		if e.Type == "reservation.created" {
+			return true
+		}
+	}
+	return false
+}
+
+// BenchmarkInboundToReservation measures one new customer conversation going
+// through Conversations, Studio, Flex and TaskRouter to a pending
+// reservation, in process.
+func BenchmarkInboundToReservation(b *testing.B) {
+	emu := benchEmulator(b)
+	acct := emu.Account()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr, err := acct.Inbound(ctx, emulator.InboundParams{From: fmt.Sprintf("whatsapp:+1555%07d", i), Body: "hello"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !reserved(tr) {
+			b.Fatalf("iteration %d ended without a reservation", i)
+		}
+	}
+}
+
+// BenchmarkInboundToReservationHTTP is the same hop chain driven over HTTP
+// through the control API, as `send` does.
+func BenchmarkInboundToReservationHTTP(b *testing.B) {
+	emu := benchEmulator(b)
+	c := remote.New(emu.URL())
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr, err := c.Inbound(ctx, emulator.InboundParams{From: fmt.Sprintf("whatsapp:+1555%07d", i), Body: "hello"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !reserved(tr) {
+			b.Fatalf("iteration %d ended without a reservation", i)
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package emulator
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flexemu/flexemu/emulator/twilio"
+)
+
+// ControlPrefix is where the emulator's own API lives (JSON in and out).
+const ControlPrefix = "/emulator/v1"
+
+// Info describes a running emulator: what `emulator up` prints and what
+// `send` reads to pick its defaults.
+type Info struct {
+	URL        string            `json:"url"`
+	AccountSID string            `json:"account_sid"`
+	AuthToken  string            `json:"auth_token"`
+	Fixture    string            `json:"fixture"`
+	ClockMode  string            `json:"clock_mode"`
+	Now        string            `json:"now"`
+	Addresses  []SetupAddress    `json:"addresses"`
+	Customers  map[string]string `json:"customers"`
+	Workspace  *SetupWorkspace   `json:"workspace,omitempty"`
+}
+
+// controlRoutes serves the control API. It is not authenticated: it exists
+// for a developer's own machine and CI, and binds to loopback by default.
+func (e *Emulator) controlRoutes() http.Handler {
+	mux := http.NewServeMux()
+	p := ControlPrefix
+	mux.HandleFunc("GET "+p+"/health", func(w http.ResponseWriter, r *http.Request) {
+		twilio.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "account_sid": e.primary.SID})
+	})
+	mux.HandleFunc("GET "+p+"/info", func(w http.ResponseWriter, r *http.Request) {
+		twilio.WriteJSON(w, http.StatusOK, e.Info(baseURL(r)))
+	})
+	mux.HandleFunc("POST "+p+"/inbound", func(w http.ResponseWriter, r *http.Request) {
+		var in InboundParams
+		if err := decodeControl(r, &in, map[string]*string{"from": &in.From, "to": &in.To, "body": &in.Body}); err != nil {
+			twilio.WriteError(w, err)
+			return
+		}
+		if strings.TrimSpace(in.Body) == "" {
+			twilio.WriteError(w, twilio.MissingParam("body"))
+			return
+		}
+		tr, err := e.primary.Inbound(r.Context(), in)
+		if err != nil {
+			twilio.WriteError(w, err)
+			return
+		}
+		twilio.WriteJSON(w, http.StatusCreated, tr)
+	})
+	mux.HandleFunc("POST "+p+"/reset", func(w http.ResponseWriter, r *http.Request) {
+		if err := e.primary.Reset(); err != nil {
+			twilio.WriteError(w, err)
+			return
+		}
+		twilio.WriteJSON(w, http.StatusOK, map[string]any{"status": "reset", "now": twilio.Time(e.primary.Now())})
+	})
+	mux.HandleFunc("GET "+p+"/timeline", func(w http.ResponseWriter, r *http.Request) {
+		after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+		entries := e.primary.timeline.Since(after)
+		twilio.WriteJSON(w, http.StatusOK, map[string]any{"entries": entries, "last": e.primary.timeline.Last()})
+	})
+	mux.HandleFunc("GET "+p+"/clock", func(w http.ResponseWriter, r *http.Request) {
+		twilio.WriteJSON(w, http.StatusOK, e.clockView())
+	})
+	mux.HandleFunc("POST "+p+"/clock/advance", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Seconds  float64 `json:"seconds"`
+			Duration string  `json:"duration"`
+		}
+		var secs, dur string
+		if err := decodeControl(r, &in, map[string]*string{"seconds": &secs, "duration": &dur}); err != nil {
+			twilio.WriteError(w, err)
+			return
+		}
+		d := time.Duration(in.Seconds * float64(time.Second))
+		if secs != "" {
+			f, err := strconv.ParseFloat(secs, 64)
+			if err != nil {
+				twilio.WriteError(w, twilio.InvalidParam("seconds", "%q is not a number", secs))
+				return
+			}
+			d = time.Duration(f * float64(time.Second))
+		}
+		if dur != "" {
+			in.Duration = dur
+		}
+		if in.Duration != "" {
+			parsed, err := time.ParseDuration(in.Duration)
+			if err != nil {
+				if iso, isoErr := twilio.ParseISODuration(in.Duration); isoErr == nil {
+					parsed, err = iso, nil
+				}
+			}
+			if err != nil {
+				twilio.WriteError(w, twilio.InvalidParam("duration", "%q is not a duration like 30s or PT30S", in.Duration))
+				return
+			}
+			d = parsed
+		}
+		if d <= 0 {
+			twilio.WriteError(w, twilio.BadRequest("advance needs a positive seconds or duration"))
+			return
+		}
+		e.primary.Advance(d)
+		twilio.WriteJSON(w, http.StatusOK, e.clockView())
+	})
+	mux.HandleFunc("GET "+p+"/webhooks", func(w http.ResponseWriter, r *http.Request) {
+		twilio.WriteJSON(w, http.StatusOK, map[string]any{"deliveries": e.primary.webhooks.Deliveries()})
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			twilio.WriteError(w, twilio.NotFound(r.URL.Path))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// Info describes the emulator as reached at base.
+func (e *Emulator) Info(base string) Info {
+	a := e.primary
+	a.mu.Lock()
+	setup := a.Setup
+	a.mu.Unlock()
+	return Info{URL: base, AccountSID: a.SID, AuthToken: a.AuthToken, Fixture: a.fixture.Name,
+		ClockMode: string(a.clock.Mode()), Now: twilio.Time(a.Now()),
+		Addresses: setup.Addresses, Customers: setup.Customers, Workspace: setup.Workspace}
+}
+
+func (e *Emulator) clockView() map[string]any {
+	c := e.primary.clock
+	v := map[string]any{"now": twilio.Time(c.Now()), "mode": c.Mode(), "pending_timers": c.Pending()}
+	if next, ok := c.NextDeadline(); ok {
+		v["next_deadline"] = twilio.Time(next)
+	}
+	return v
+}
+
+// decodeControl reads a JSON body into v, or a form body into the named strings.
+func decodeControl(r *http.Request, v any, form map[string]*string) error {
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/json") {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			return twilio.BadRequest("could not read body: %v", err)
+		}
+		if len(strings.TrimSpace(string(body))) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(body, v); err != nil {
+			return twilio.BadRequest("body is not valid JSON: %v", err)
+		}
+		return nil
+	}
+	f, err := twilio.DecodeForm(r)
+	if err != nil {
+		return err
+	}
+	for name, dst := range form {
+		if val, ok := f.String(name); ok {
+			*dst = val
+		}
+	}
+	return nil
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,182 @@
+// Package emulator is flexemu as a library: an in-process Twilio Flex
+// Conversations emulator (Conversations, Studio, Flex Interactions,
+// TaskRouter) with one HTTP server speaking Twilio's wire format.
+//
+//	emu, err := emulator.New(emulator.WithAddr("127.0.0.1:0"))
+//	err = emu.Start()
+//	defer emu.Close()
+//
+// In Go tests, emulatortest.Run(t) does the same and registers cleanup.
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/flexemu/flexemu/emulator/clock"
+	"github.com/flexemu/flexemu/emulator/fixture"
+	"github.com/flexemu/flexemu/fixtures"
+)
+
+// Default credentials: fixed so a developer can paste them into .env once.
+// Both are alphanumeric, as twilio-go requires.
+const (
+	DefaultAccountSID = "AC00000000000000000000000000000001"
+	DefaultAuthToken  = "flexemu0000000000000000000000000"
+	DefaultAddr       = "127.0.0.1:7070"
+)
+
+// Options configure an Emulator; the zero value of each field means its default.
+type Options struct {
+	Addr       string           // listen address; default 127.0.0.1:7070, "127.0.0.1:0" picks a port
+	AccountSID string           // default DefaultAccountSID (or the fixture's)
+	AuthToken  string           // default DefaultAuthToken (or the fixture's)
+	Fixture    *fixture.Fixture // default: the embedded fixtures/default.yaml
+	ClockMode  clock.Mode       // default clock.Manual
+	ClockStart time.Time        // manual clock start; default 2026-01-05T09:00:00Z
+}
+
+// Option changes Options.
+type Option func(*Options)
+
+// WithAddr sets the listen address.
+func WithAddr(addr string) Option { return func(o *Options) { o.Addr = addr } }
+
+// WithCredentials sets the account SID and auth token.
+func WithCredentials(sid, token string) Option {
+	return func(o *Options) { o.AccountSID, o.AuthToken = sid, token }
+}
+
+// WithFixture loads f instead of the embedded default.
+func WithFixture(f *fixture.Fixture) Option { return func(o *Options) { o.Fixture = f } }
+
+// WithClock selects the clock mode (manual for tests, real for interactive use).
+func WithClock(mode clock.Mode) Option { return func(o *Options) { o.ClockMode = mode } }
+
+// Emulator is a running (or ready to run) flexemu server.
+type Emulator struct {
+	opts     Options
+	accounts map[string]*Account
+	primary  *Account
+	handler  http.Handler
+
+	mu       sync.Mutex
+	listener net.Listener
+	server   *http.Server
+	served   chan struct{}
+	closed   bool
+}
+
+// New builds an emulator and applies its fixture; it does not listen yet.
+func New(opts ...Option) (*Emulator, error) {
+	var o Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.Addr == "" {
+		o.Addr = DefaultAddr
+	}
+	if o.Fixture == nil {
+		f, err := fixture.Parse("default.yaml", fixtures.Default)
+		if err != nil {
+			return nil, fmt.Errorf("embedded default fixture: %w", err)
+		}
+		o.Fixture = f
+	}
+	if o.AccountSID == "" {
+		o.AccountSID = firstNonEmpty(o.Fixture.Account.SID, DefaultAccountSID)
+	}
+	if o.AuthToken == "" {
+		o.AuthToken = firstNonEmpty(o.Fixture.Account.AuthToken, DefaultAuthToken)
+	}
+	if o.ClockMode == "" {
+		o.ClockMode = clock.Manual
+	}
+	if o.ClockStart.IsZero() {
+		o.ClockStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	}
+	clk := clock.New(o.ClockMode, o.ClockStart)
+	acct, err := newAccount(o.AccountSID, o.AuthToken, clk, o.Fixture)
+	if err != nil {
+		clk.Stop()
+		return nil, err
+	}
+	e := &Emulator{opts: o, accounts: map[string]*Account{acct.SID: acct}, primary: acct}
+	e.handler = e.routes()
+	return e, nil
+}
+
+// Start listens on the configured address and serves in the background.
+func (e *Emulator) Start() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.listener != nil {
+		return errors.New("emulator already started")
+	}
+	ln, err := net.Listen("tcp", e.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", e.opts.Addr, err)
+	}
+	e.listener = ln
+	e.server = &http.Server{Handler: e.handler, ReadHeaderTimeout: 10 * time.Second}
+	e.served = make(chan struct{})
+	go func() {
+		defer close(e.served)
+		_ = e.server.Serve(ln)
+	}()
+	return nil
+}
+
+// URL is the emulator's base URL ("http://127.0.0.1:7070"); empty before Start.
+func (e *Emulator) URL() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.listener == nil {
+		return ""
+	}
+	return "http://" + e.listener.Addr().String()
+}
+
+// Handler serves the emulator without a listener (for httptest or custom servers).
+func (e *Emulator) Handler() http.Handler { return e.handler }
+
+// Account is the emulator's (primary) account.
+func (e *Emulator) Account() *Account { return e.primary }
+
+// Close stops serving, waits for in-flight webhooks and stops timers. It is idempotent.
+func (e *Emulator) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	srv, served := e.server, e.served
+	e.mu.Unlock()
+	var err error
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = srv.Shutdown(ctx)
+		cancel()
+		<-served
+	}
+	for _, a := range e.accounts {
+		a.webhooks.Close()
+		a.clock.Stop()
+	}
+	return err
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
