@@ -20,3 +20,9 @@ Feature: Addresses with webhook auto-creation call the customer's backend
     And a task should be created in workflow "Assign to Anyone"
     And the task should have the attribute "from" set to "whatsapp:+15558675310"
     And worker "alice" should have a pending reservation for the task
+
+  Scenario: The account-level webhook hears the conversation being created
+    Given the account's post-event webhook points at the receiver for "onConversationAdded,onMessageAdded"
+    When a customer sends "hi there" to "whatsapp:+14155238886"
+    Then the receiver should get a validly signed "onConversationAdded" webhook
+    And the receiver should get a validly signed "onMessageAdded" webhook for the message "hi there"

@@ -28,6 +28,7 @@ func registerConversationSteps(sc *godog.ScenarioContext) {
 		return err
 	})
 	sc.Step(`^the address "([^"]+)" auto-creates conversations with a webhook to the receiver$`, addressWebhookToReceiver)
+	sc.Step(`^the account's post-event webhook points at the receiver for "([^"]+)"$`, globalWebhookToReceiver)
 	sc.Step(`^a backend that sends each new conversation to Flex with workflow "([^"]+)"$`, backendSendsToFlex)
 	sc.Step(`^the receiver should get a validly signed "([^"]+)" webhook for the message "([^"]*)"$`, receiverGotSigned)
 	sc.Step(`^the receiver should get a validly signed "([^"]+)" webhook$`, func(ctx context.Context, event string) error {
@@ -111,6 +112,23 @@ func addressWebhookToReceiver(ctx context.Context, address string) error {
 		SetAutoCreationWebhookUrl(rc.URL() + "/conversations?tenant=7").SetAutoCreationWebhookMethod("POST").
 		SetAutoCreationWebhookFilters([]string{"onParticipantAdded", "onMessageAdded"})
 	_, err = w.Twilio.ConversationsV1.UpdateConfigurationAddress(sid, p)
+	return err
+}
+
+// globalWebhookToReceiver sets the account-level (global) Conversations
+// webhook, which receives onConversationAdded among others.
+func globalWebhookToReceiver(ctx context.Context, filters string) error {
+	w, err := world(ctx)
+	if err != nil {
+		return err
+	}
+	rc, err := receiver(ctx)
+	if err != nil {
+		return err
+	}
+	p := &conversations.UpdateConfigurationWebhookParams{}
+	p.SetPostWebhookUrl(rc.URL() + "/global").SetMethod("POST").SetFilters(strings.Split(filters, ","))
+	_, err = w.Twilio.ConversationsV1.UpdateConfigurationWebhook(p)
 	return err
 }
 
