@@ -11,6 +11,7 @@ import (
 	"github.com/flexemu/flexemu/emulator/env"
 	"github.com/flexemu/flexemu/emulator/fixture"
 	"github.com/flexemu/flexemu/emulator/flex"
+	"github.com/flexemu/flexemu/emulator/internal/inflight"
 	"github.com/flexemu/flexemu/emulator/studio"
 	"github.com/flexemu/flexemu/emulator/taskrouter"
 	"github.com/flexemu/flexemu/emulator/timeline"
@@ -33,6 +34,8 @@ type Account struct {
 	mu  sync.Mutex
 	gen uint64 // bumped on Reset so timers of discarded engines do nothing
 	Engines
+
+	later inflight.Counter // env.Later work not yet run
 }
 
 // Engines are the product engines of an account. Use them only inside
@@ -64,8 +67,9 @@ func (a *Account) Reset() error {
 	a.gen++
 	a.timeline.Reset()
 	a.webhooks.Reset()
-	e := env.Env{AccountSID: a.SID, AuthToken: a.AuthToken, Clock: &accountClock{a: a, gen: a.gen},
-		Timeline: a.timeline, Webhooks: a.webhooks}
+	gen := a.gen
+	e := env.Env{AccountSID: a.SID, AuthToken: a.AuthToken, Clock: &accountClock{a: a, gen: gen},
+		Timeline: a.timeline, Webhooks: a.webhooks, Later: func(f func()) { a.runLater(gen, f) }}
 	engines, err := build(e, a.fixture)
 	if err != nil {
 		return err
@@ -137,7 +141,7 @@ func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) 
 	if err != nil {
 		return nil, fmt.Errorf("inbound message from %s to %s: %w", p.From, p.To, err)
 	}
-	waitWebhooks(ctx, a.webhooks, WebhookWait)
+	a.settle(ctx, WebhookWait)
 	return &Trace{
 		ConversationSID:     res.Conversation.SID,
 		ParticipantSID:      res.Participant.SID,
@@ -162,15 +166,40 @@ func (a *Account) DefaultCustomer(to string) string {
 	return kind + ":+15558675310"
 }
 
-func waitWebhooks(ctx context.Context, d *webhook.Dispatcher, max time.Duration) {
-	done := make(chan struct{})
-	go func() { d.Wait(); close(done) }()
-	t := time.NewTimer(max)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-	case <-ctx.Done():
+// runLater runs f under the lock on its own goroutine, if the engines of
+// generation gen are still the account's.
+func (a *Account) runLater(gen uint64, f func()) {
+	a.later.Add()
+	go func() {
+		defer a.later.Done()
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.gen == gen {
+			f()
+		}
+	}()
+}
+
+// Settle waits, up to max, until every queued webhook has been delivered and
+// every reaction to an answer (env.Later) has run, repeating while one
+// causes the other. Tests call it instead of sleeping. It must not be called
+// inside Do.
+func (a *Account) Settle(ctx context.Context, max time.Duration) {
+	a.settle(ctx, max)
+}
+
+func (a *Account) settle(ctx context.Context, max time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
+	// A webhook answer may schedule work that sends another webhook: repeat
+	// until both are idle at once, bounded by max against ping-pong.
+	for ctx.Err() == nil {
+		if a.webhooks.Wait(ctx) != nil || a.later.Wait(ctx) != nil {
+			return
+		}
+		if a.webhooks.Idle() && a.later.Idle() {
+			return
+		}
 	}
 }
 

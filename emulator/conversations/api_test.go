@@ -268,7 +268,7 @@ func TestAPIConversationLifecycle(t *testing.T) {
 	mustCall(t, srv, 204, "DELETE", "/v1/Conversations/"+third, nil)
 	mustCall(t, srv, 404, "GET", "/v1/Conversations/"+third, nil)
 
-	ev.Webhooks.Wait()
+	_ = ev.Webhooks.Wait(t.Context())
 	if got := eventTypes(rc.at("/post")); !reflect.DeepEqual(got, []string{"onConversationAdded", "onMessageAdded"}) {
 		t.Errorf("global webhooks %v, want only the two header-enabled actions", got)
 	}

@@ -23,7 +23,7 @@ func TestInboundWebhooks(t *testing.T) {
 	if _, err := e.Inbound(InboundParams{From: waCustomer, To: waProxy, Body: "Still there?"}); err != nil {
 		t.Fatal(err)
 	}
-	ev.Webhooks.Wait()
+	_ = ev.Webhooks.Wait(t.Context())
 
 	post, scoped := rc.at("/post"), rc.at("/scoped")
 	if got, want := eventTypes(post), []string{"onConversationAdded", "onParticipantAdded", "onMessageAdded", "onMessageAdded"}; !reflect.DeepEqual(got, want) {
@@ -111,7 +111,7 @@ func TestRESTOriginNeedsWebhookEnabled(t *testing.T) {
 		if _, err := e.AddMessage(c.SID, CreateMessageParams{Body: "x", Origin: tc.o}); err != nil {
 			t.Fatal(err)
 		}
-		ev.Webhooks.Wait()
+		_ = ev.Webhooks.Wait(t.Context())
 		if got := len(rc.at("/post")) - before; (got == 1) != tc.fires {
 			t.Errorf("origin %+v: %d webhooks, fires=%v", tc.o, got, tc.fires)
 		}
@@ -119,7 +119,7 @@ func TestRESTOriginNeedsWebhookEnabled(t *testing.T) {
 	// Closing with the header: onConversationUpdated then onConversationStateUpdated.
 	before := len(rc.at("/post"))
 	mustUpdate(t, e, c.SID, UpdateConversationParams{State: ptr(StateClosed), Origin: Origin{Source: SourceAPI, WebhookEnabled: true}})
-	ev.Webhooks.Wait()
+	_ = ev.Webhooks.Wait(t.Context())
 	got := rc.at("/post")[before:]
 	if types := eventTypes(got); !reflect.DeepEqual(types, []string{"onConversationUpdated", "onConversationStateUpdated"}) {
 		t.Fatalf("close events %v", types)
@@ -143,7 +143,7 @@ func TestTriggerWebhook(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ev.Webhooks.Wait()
+	_ = ev.Webhooks.Wait(t.Context())
 	var bodies []string
 	for _, h := range rc.at("/trigger") {
 		if h.Method != "GET" {
@@ -218,7 +218,7 @@ func TestStudioHandler(t *testing.T) {
 	}
 	second := mustInbound(t, e, "Still there?")
 	mustInbound(t, e, "Hello?")
-	ev.Webhooks.Wait()
+	_ = ev.Webhooks.Wait(t.Context())
 
 	if len(studio.calls) != 2 {
 		t.Fatalf("studio called %d times, want 2 (not for its own replies, not after hand-off)", len(studio.calls))

@@ -22,6 +22,22 @@ type Env struct {
 	Clock      clock.Clock
 	Timeline   *timeline.Timeline
 	Webhooks   *webhook.Dispatcher
+	// Later runs f soon, on another goroutine, under the account lock, unless
+	// the engines were reset in between. Engines use it to act on a webhook's
+	// answer (an assignment callback's instruction) without ever holding the
+	// lock while waiting on the network, where the user's handler may be
+	// calling back into the API. Nil in engine unit tests: see ForTest.
+	Later func(f func())
+}
+
+// Defer runs f through Later, or at once when no Later is set (unit tests
+// that drive an engine from one goroutine).
+func (e Env) Defer(f func()) {
+	if e.Later == nil {
+		f()
+		return
+	}
+	e.Later(f)
 }
 
 // Now is a shortcut for e.Clock.Now().

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flexemu/flexemu/emulator/internal/inflight"
 	"github.com/flexemu/flexemu/emulator/timeline"
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
@@ -29,6 +30,12 @@ type Request struct {
 	Product string            `json:"product"`
 	Event   string            `json:"event"`
 	Refs    map[string]string `json:"refs,omitempty"`
+	// Timeout overrides the default 5 s wait for an answer.
+	Timeout time.Duration `json:"-"`
+	// OnResponse, when set, is called with the delivery record after the
+	// attempt, on the delivering goroutine (never under the account lock;
+	// use env.Later to act on the answer).
+	OnResponse func(Delivery) `json:"-"`
 }
 
 // Delivery is the record of one attempt.
@@ -58,7 +65,7 @@ type Dispatcher struct {
 	queues     map[string][]Request // per destination URL, FIFO
 	nextID     int64
 	deliveries []Delivery
-	inflight   sync.WaitGroup
+	inflight   inflight.Counter
 	closed     bool
 }
 
@@ -88,7 +95,7 @@ func (d *Dispatcher) Send(req Request) {
 	q, running := d.queues[req.URL]
 	d.queues[req.URL] = append(q, req)
 	if !running {
-		d.inflight.Add(1)
+		d.inflight.Add()
 		go d.drain(req.URL)
 	}
 }
@@ -106,7 +113,10 @@ func (d *Dispatcher) drain(dest string) {
 		req := q[0]
 		d.queues[dest] = q[1:]
 		d.mu.Unlock()
-		d.Do(context.Background(), req)
+		del := d.Do(context.Background(), req)
+		if req.OnResponse != nil {
+			req.OnResponse(del)
+		}
 	}
 }
 
@@ -134,6 +144,11 @@ func (d *Dispatcher) Do(ctx context.Context, req Request) Delivery {
 	}
 	del := Delivery{Request: req, Attempt: 1, Time: d.now(),
 		Signature: twilio.Signature(d.authToken, target, signParams)}
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
+		defer cancel()
+	}
 	hr, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		del.Error = err.Error()
@@ -202,13 +217,17 @@ func (d *Dispatcher) Reset() {
 	d.deliveries = nil
 }
 
-// Wait blocks until every queued delivery has been attempted.
-func (d *Dispatcher) Wait() { d.inflight.Wait() }
+// Wait blocks until every queued delivery has been attempted (and its
+// OnResponse has run), or ctx ends.
+func (d *Dispatcher) Wait(ctx context.Context) error { return d.inflight.Wait(ctx) }
 
 // Close stops accepting new requests and waits for queued ones.
 func (d *Dispatcher) Close() {
 	d.mu.Lock()
 	d.closed = true
 	d.mu.Unlock()
-	d.inflight.Wait()
+	_ = d.inflight.Wait(context.Background())
 }
+
+// Idle reports whether nothing is queued or being delivered right now.
+func (d *Dispatcher) Idle() bool { return d.inflight.Idle() }

@@ -60,7 +60,7 @@ func TestDeliveriesAreSignedOrderedAndLogged(t *testing.T) {
 			"EventType": {ev}, "State": {"active"}, "StateTo": {"closed"}, "Body": {"héllo & bye"}}, Event: ev})
 	}
 	d.Send(Request{URL: srv.URL + "/get?x=1", Method: "GET", Params: url.Values{"EventType": {"get"}}, Event: "get"})
-	d.Wait()
+	_ = d.Wait(t.Context())
 
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
