@@ -113,6 +113,10 @@ func (e *Emulator) controlRoutes() http.Handler {
 		e.primary.Advance(d)
 		twilio.WriteJSON(w, http.StatusOK, e.clockView())
 	})
+	mux.HandleFunc("POST "+p+"/settle", func(w http.ResponseWriter, r *http.Request) {
+		e.primary.Settle(r.Context(), WebhookWait)
+		twilio.WriteJSON(w, http.StatusOK, map[string]any{"last": e.primary.timeline.Last()})
+	})
 	mux.HandleFunc("GET "+p+"/webhooks", func(w http.ResponseWriter, r *http.Request) {
 		twilio.WriteJSON(w, http.StatusOK, map[string]any{"deliveries": e.primary.webhooks.Deliveries()})
 	})

@@ -69,6 +69,12 @@ func (c *Client) Advance(ctx context.Context, d time.Duration) error {
 	return c.do(ctx, http.MethodPost, "/clock/advance", map[string]any{"seconds": d.Seconds()}, nil)
 }
 
+// Settle waits until the webhooks already caused, and the emulator's
+// reactions to their answers (assignment callback instructions…), are done.
+func (c *Client) Settle(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/settle", nil, nil)
+}
+
 // Deliveries returns the webhook delivery log.
 func (c *Client) Deliveries(ctx context.Context) ([]webhook.Delivery, error) {
 	var out struct {
