@@ -113,6 +113,7 @@ type Trace struct {
 	ConversationSID     string           `json:"conversation_sid"`
 	ParticipantSID      string           `json:"participant_sid"`
 	MessageSID          string           `json:"message_sid"`
+	MessageIndex        int              `json:"message_index"`
 	CreatedConversation bool             `json:"created_conversation"`
 	Entries             []timeline.Entry `json:"entries"`
 }
@@ -146,6 +147,7 @@ func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) 
 		ConversationSID:     res.Conversation.SID,
 		ParticipantSID:      res.Participant.SID,
 		MessageSID:          res.Message.SID,
+		MessageIndex:        res.Message.Index,
 		CreatedConversation: res.Created,
 		Entries:             a.timeline.Since(start),
 	}, nil

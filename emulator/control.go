@@ -113,6 +113,33 @@ func (e *Emulator) controlRoutes() http.Handler {
 		e.primary.Advance(d)
 		twilio.WriteJSON(w, http.StatusOK, e.clockView())
 	})
+	mux.HandleFunc("GET "+p+"/conversations/{ConversationSid}/messages", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		after := -1
+		if v := q.Get("after"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				twilio.WriteError(w, twilio.InvalidParam("after", "%q is not a message index", v))
+				return
+			}
+			after = n
+		}
+		var wait time.Duration
+		if v := q.Get("wait"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > 10*time.Minute {
+				twilio.WriteError(w, twilio.InvalidParam("wait", "%q is not a duration between 0s and 10m", v))
+				return
+			}
+			wait = d
+		}
+		msgs, err := e.primary.Messages(r.Context(), r.PathValue("ConversationSid"), after, wait)
+		if err != nil {
+			twilio.WriteError(w, err)
+			return
+		}
+		twilio.WriteJSON(w, http.StatusOK, map[string]any{"messages": msgs})
+	})
 	mux.HandleFunc("POST "+p+"/settle", func(w http.ResponseWriter, r *http.Request) {
 		e.primary.Settle(r.Context(), WebhookWait)
 		twilio.WriteJSON(w, http.StatusOK, map[string]any{"last": e.primary.timeline.Last()})

@@ -70,6 +70,9 @@ type Emulator struct {
 	server   *http.Server
 	served   chan struct{}
 	closed   bool
+	// stop cancels every request's context, so long polls (send --wait)
+	// end at once on Close instead of holding up the shutdown.
+	stop context.CancelFunc
 }
 
 // New builds an emulator and applies its fixture; it does not listen yet.
@@ -123,7 +126,10 @@ func (e *Emulator) Start() error {
 		return fmt.Errorf("listen on %s: %w", e.opts.Addr, err)
 	}
 	e.listener = ln
-	e.server = &http.Server{Handler: e.handler, ReadHeaderTimeout: 10 * time.Second}
+	base, stop := context.WithCancel(context.Background())
+	e.stop = stop
+	e.server = &http.Server{Handler: e.handler, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return base }}
 	e.served = make(chan struct{})
 	go func() {
 		defer close(e.served)
@@ -156,10 +162,11 @@ func (e *Emulator) Close() error {
 		return nil
 	}
 	e.closed = true
-	srv, served := e.server, e.served
+	srv, served, stop := e.server, e.served, e.stop
 	e.mu.Unlock()
 	var err error
 	if srv != nil {
+		stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = srv.Shutdown(ctx)
 		cancel()

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,6 +129,39 @@ func TestUpThenSendEndToEnd(t *testing.T) {
 	}
 	if !strings.HasPrefix(tr.ConversationSID, "CH") || tr.CreatedConversation || len(tr.Entries) == 0 {
 		t.Errorf("second message trace = %+v, want the existing conversation", tr)
+	}
+
+	// send --wait shows an agent's reply as it arrives.
+	waiter := exec.Command(sendBin, "--emulator", url, "--wait", "20s", "one more thing")
+	wout, err := waiter.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := waiter.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = waiter.Process.Kill(); _ = waiter.Wait() }()
+	ws := bufio.NewScanner(wout)
+	for ws.Scan() && !strings.HasPrefix(ws.Text(), "waiting") {
+	}
+	form := neturl.Values{"Author": {"alice"}, "Body": {"Hi, this is Alice"}}
+	req, _ := http.NewRequest("POST", url+"/conversations/v1/Conversations/"+tr.ConversationSID+"/Messages", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("AC00000000000000000000000000000001", "flexemu0000000000000000000000000")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("agent reply over REST: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	gotReply := false
+	for ws.Scan() {
+		if strings.Contains(ws.Text(), "← alice: Hi, this is Alice") {
+			gotReply = true
+			break
+		}
+	}
+	if !gotReply {
+		t.Fatal("send --wait did not print the agent's reply")
 	}
 
 	// SIGTERM shuts down cleanly.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "customer address (default: the fixture's customer for the address's channel)")
 	to := fs.String("to", "", "address the customer writes to (default: the emulator's first configured address)")
 	asJSON := fs.Bool("json", false, "print the trace as JSON")
+	wait := fs.Duration("wait", 0, "after sending, print replies (Studio, agents) for this long, e.g. 2m")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: send [flags] TEXT\n\nDelivers TEXT as a customer message to flexemu and prints the trace.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -57,10 +59,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(tr)
-		return 0
+	} else {
+		remote.PrintTrace(stdout, tr)
 	}
-	remote.PrintTrace(stdout, tr)
+	if *wait > 0 {
+		if err := printReplies(c, tr, *wait, stdout); err != nil {
+			fmt.Fprintf(stderr, "send: %v\n", err)
+			return 1
+		}
+	}
 	return 0
+}
+
+// printReplies shows the conversation's later messages as they arrive.
+func printReplies(c *remote.Client, tr *emulator.Trace, wait time.Duration, w io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	deadline := time.Now().Add(wait)
+	fmt.Fprintf(w, "waiting %s for replies in %s (Ctrl-C to stop)\n", wait, tr.ConversationSID)
+	last := tr.MessageIndex
+	for remaining := time.Until(deadline); remaining > 0 && ctx.Err() == nil; remaining = time.Until(deadline) {
+		msgs, err := c.Messages(ctx, tr.ConversationSID, last, remaining)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for _, m := range msgs {
+			fmt.Fprintf(w, "← %s: %s\n", m.Author, m.Body)
+			last = m.Index
+		}
+	}
+	return nil
 }
 
 func envOr(name, def string) string {

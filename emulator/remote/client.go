@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -28,7 +29,9 @@ type Client struct {
 
 // New returns a client for the emulator at url.
 func New(url string) *Client {
-	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
+	// No client-wide timeout: Messages may wait for minutes; callers bound
+	// every call with their context.
+	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{}}
 }
 
 // ErrNotRunning means nothing answered at the emulator URL.
@@ -67,6 +70,16 @@ func (c *Client) Timeline(ctx context.Context, after int64) ([]timeline.Entry, e
 // Advance moves the emulator's virtual clock forward.
 func (c *Client) Advance(ctx context.Context, d time.Duration) error {
 	return c.do(ctx, http.MethodPost, "/clock/advance", map[string]any{"seconds": d.Seconds()}, nil)
+}
+
+// Messages returns the conversation's messages after index after, waiting
+// up to wait for one to arrive.
+func (c *Client) Messages(ctx context.Context, conversationSID string, after int, wait time.Duration) ([]emulator.ConversationMessage, error) {
+	var out struct {
+		Messages []emulator.ConversationMessage `json:"messages"`
+	}
+	path := fmt.Sprintf("/conversations/%s/messages?after=%d&wait=%s", url.PathEscape(conversationSID), after, wait)
+	return out.Messages, c.do(ctx, http.MethodGet, path, nil, &out)
 }
 
 // Settle waits until the webhooks already caused, and the emulator's

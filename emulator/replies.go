@@ -1,0 +1,56 @@
+package emulator
+
+import (
+	"context"
+	"time"
+
+	"github.com/flexemu/flexemu/emulator/timeline"
+	"github.com/flexemu/flexemu/emulator/twilio"
+)
+
+// ConversationMessage is a message as `send --wait` shows it.
+type ConversationMessage struct {
+	SID         string `json:"sid"`
+	Index       int    `json:"index"`
+	Author      string `json:"author"`
+	Body        string `json:"body"`
+	DateCreated string `json:"date_created"`
+}
+
+// Messages returns the conversation's messages with an index above after,
+// waiting up to wait for at least one to arrive (agent replies, Studio's
+// messages). It must not be called inside Do.
+func (a *Account) Messages(ctx context.Context, conversationSID string, after int, wait time.Duration) ([]ConversationMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for {
+		seq := a.timeline.Last()
+		msgs, err := a.messagesAfter(conversationSID, after)
+		if err != nil || len(msgs) > 0 || wait <= 0 {
+			return msgs, err
+		}
+		_, err = a.timeline.Wait(ctx, seq, func(e timeline.Entry) bool {
+			return e.Type == "message.created" && e.Refs["conversation_sid"] == conversationSID
+		})
+		if err != nil {
+			return []ConversationMessage{}, nil // nothing arrived in time: an empty answer, not an error
+		}
+	}
+}
+
+func (a *Account) messagesAfter(conversationSID string, after int) ([]ConversationMessage, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	all, err := a.Conversations.Messages(conversationSID, false)
+	if err != nil {
+		return nil, err
+	}
+	out := []ConversationMessage{}
+	for _, m := range all {
+		if m.Index > after {
+			out = append(out, ConversationMessage{SID: m.SID, Index: m.Index, Author: m.Author, Body: m.Body,
+				DateCreated: twilio.Time(m.DateCreated)})
+		}
+	}
+	return out, nil
+}
