@@ -21,7 +21,10 @@ func TestFeatures(t *testing.T) {
 	o.TestingT = t
 	suite := godog.TestSuite{
 		Name:                "flexemu",
-		ScenarioInitializer: func(sc *godog.ScenarioContext) { steps.Register(sc) },
+		ScenarioInitializer: func(sc *godog.ScenarioContext) {
+			steps.Register(sc)
+			registerBackendSteps(sc)
+		},
 		Options:             &o,
 	}
 	if suite.Run() != 0 {

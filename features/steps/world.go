@@ -55,6 +55,8 @@ type World struct {
 	Info     *emulator.Info
 	receiver *Receiver
 
+	cleanups []func()
+
 	lastTrace *emulator.Trace
 	// conversationSID and taskSID are what the last customer message created.
 	conversationSID string
@@ -88,6 +90,10 @@ func Register(sc *godog.ScenarioContext, opts ...Option) {
 	registerConversationSteps(sc)
 	registerTaskRouterSteps(sc)
 }
+
+// Ensure returns the scenario's World, starting its emulator on first use;
+// for steps users write themselves.
+func Ensure(ctx context.Context) (*World, error) { return world(ctx) }
 
 // world returns the scenario's World, starting its emulator on first use.
 func world(ctx context.Context) (*World, error) {
@@ -143,7 +149,17 @@ func (w *World) start(fixtureName string) error {
 	return nil
 }
 
+// OnClose registers f to run when the scenario ends (servers your own steps start).
+func (w *World) OnClose(f func()) { w.cleanups = append(w.cleanups, f) }
+
+// LastTrace is what the scenario's last customer message caused.
+func (w *World) LastTrace() *emulator.Trace { return w.lastTrace }
+
 func (w *World) close() {
+	for i := len(w.cleanups) - 1; i >= 0; i-- {
+		w.cleanups[i]()
+	}
+	w.cleanups = nil
 	if w.receiver != nil {
 		w.receiver.Close()
 		w.receiver = nil
