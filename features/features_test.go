@@ -20,12 +20,12 @@ func TestFeatures(t *testing.T) {
 	o := opts
 	o.TestingT = t
 	suite := godog.TestSuite{
-		Name:                "flexemu",
+		Name: "flexemu",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
 			steps.Register(sc)
 			registerBackendSteps(sc)
 		},
-		Options:             &o,
+		Options: &o,
 	}
 	if suite.Run() != 0 {
 		t.Fatal("feature scenarios failed")
