@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -123,7 +124,11 @@ type Trace struct {
 const WebhookWait = 6 * time.Second
 
 // Inbound delivers a customer message as Twilio's channel would, runs
-// everything it triggers, and returns the trace.
+// everything it triggers, and returns the trace. Its pre-event
+// (onConversationAdd when it opens a conversation, onMessageAdd otherwise)
+// is sent while the account is unlocked, so the user's handler may call the
+// REST API; a rejection (non-2xx, no answer within 5 s) drops the message:
+// the error wraps conversations.ErrRejected and the timeline shows why.
 func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) {
 	if p.To == "" {
 		a.mu.Lock()
@@ -136,9 +141,8 @@ func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) 
 		p.From = a.DefaultCustomer(p.To)
 	}
 	start := a.timeline.Last()
-	a.mu.Lock()
-	res, err := a.Conversations.Inbound(conversations.InboundParams{From: p.From, To: p.To, Body: p.Body})
-	a.mu.Unlock()
+	in := conversations.InboundParams{From: p.From, To: p.To, Body: p.Body}
+	res, err := a.preEvented(ctx, func(c *conversations.Engine) (*conversations.Pending, error) { return c.PrepareInbound(in) })
 	if err != nil {
 		return nil, fmt.Errorf("inbound message from %s to %s: %w", p.From, p.To, err)
 	}
@@ -151,6 +155,44 @@ func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) 
 		CreatedConversation: res.Created,
 		Entries:             a.timeline.Since(start),
 	}, nil
+}
+
+// preEventTries bounds how often preEvented prepares an action again when
+// the state moved under it while its pre-event was out.
+const preEventTries = 3
+
+// preEvented runs a channel or SDK action in the phases its pre-event
+// needs: prepare under the lock; deliver the pre-event, if one is
+// configured, with the lock released (the user's handler may call back into
+// the API); commit under the lock, which re-validates and applies the
+// answer. Without a pre-event both phases run in one lock hold. Reusable for
+// SDK actions, e.g. an agent's reply:
+//
+//	a.preEvented(ctx, func(c *conversations.Engine) (*conversations.Pending, error) {
+//		return c.PrepareMessage(sid, conversations.CreateMessageParams{Author: identity, Body: body,
+//			Origin: conversations.Origin{Source: conversations.SourceSDK, ClientIdentity: identity}})
+//	})
+func (a *Account) preEvented(ctx context.Context, prepare func(*conversations.Engine) (*conversations.Pending, error)) (*conversations.Result, error) {
+	for try := 1; ; try++ {
+		a.mu.Lock()
+		pend, err := prepare(a.Conversations)
+		var res *conversations.Result
+		if err == nil && pend.PreEvent == nil {
+			res, err = a.Conversations.Commit(pend, nil)
+		}
+		a.mu.Unlock()
+		if err != nil || pend.PreEvent == nil {
+			return res, err
+		}
+		answer := a.webhooks.Do(ctx, *pend.PreEvent)
+		a.mu.Lock()
+		res, err = a.Conversations.Commit(pend, &answer)
+		a.mu.Unlock()
+		if errors.Is(err, conversations.ErrStale) && try < preEventTries {
+			continue
+		}
+		return res, err
+	}
 }
 
 // DefaultCustomer is the customer address `send` writes as when none is given:

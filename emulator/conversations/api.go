@@ -35,6 +35,8 @@ func Routes() []twilio.Route[*Engine] {
 		{Method: "GET", Path: "/v1/Services", Handle: listServices},
 		{Method: "POST", Path: "/v1/Services", Status: http.StatusCreated, Handle: createService},
 		{Method: "GET", Path: "/v1/Services/{Sid}", Handle: fetchService},
+		{Method: "GET", Path: "/v1/Services/{ChatServiceSid}/Configuration/Webhooks", Handle: fetchServiceWebhookConfiguration},
+		{Method: "POST", Path: "/v1/Services/{ChatServiceSid}/Configuration/Webhooks", Handle: updateServiceWebhookConfiguration},
 	}
 	for _, pre := range []string{"/v1", "/v1/Services/{ChatServiceSid}"} {
 		conv := pre + "/Conversations/{ConversationSid}"
@@ -60,6 +62,7 @@ func Routes() []twilio.Route[*Engine] {
 			twilio.Route[*Engine]{Method: "DELETE", Path: conv + "/Webhooks/{Sid}", Status: http.StatusNoContent, Handle: deleteWebhook},
 		)
 	}
+	routes = append(routes, directoryRoutes()...) // users, roles, credentials, receipts, … (api_misc.go)
 	return routes
 }
 
@@ -137,6 +140,38 @@ func updateWebhookConfiguration(e *Engine, r *twilio.Request) (any, error) {
 		return nil, err
 	}
 	return e.webhookConfigurationView(r, w), nil
+}
+
+func fetchServiceWebhookConfiguration(e *Engine, r *twilio.Request) (any, error) {
+	w, err := e.ServiceWebhookConfiguration(r.Path("ChatServiceSid"))
+	if err != nil {
+		return nil, err
+	}
+	return e.serviceWebhookConfigurationView(r, w), nil
+}
+
+func updateServiceWebhookConfiguration(e *Engine, r *twilio.Request) (any, error) {
+	w, err := e.UpdateServiceWebhookConfiguration(r.Path("ChatServiceSid"), UpdateWebhookConfigurationParams{
+		PreWebhookURL:  r.Form.OptString("PreWebhookUrl"),
+		PostWebhookURL: r.Form.OptString("PostWebhookUrl"),
+		Method:         r.Form.OptString("Method"),
+		Filters:        optStrings(r, "Filters"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.serviceWebhookConfigurationView(r, w), nil
+}
+
+// timerParams reads Timers.Inactive and Timers.Closed (ISO-8601 durations).
+func timerParams(r *twilio.Request) (TimerParams, error) {
+	var p TimerParams
+	var err error
+	if p.Inactive, err = r.Form.Duration("Timers.Inactive"); err != nil {
+		return p, err
+	}
+	p.Closed, err = r.Form.Duration("Timers.Closed")
+	return p, err
 }
 
 // --- Address configurations ---

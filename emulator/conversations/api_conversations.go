@@ -78,6 +78,9 @@ func createConversation(e *Engine, r *twilio.Request) (any, error) {
 		return nil, err
 	}
 	p.DateCreated, p.DateUpdated = timeOrZero(created), timeOrZero(updated)
+	if p.Timers, err = timerParams(r); err != nil {
+		return nil, err
+	}
 	c, err := e.CreateConversation(p)
 	if err != nil {
 		return nil, err
@@ -110,6 +113,9 @@ func updateConversation(e *Engine, r *twilio.Request) (any, error) {
 		return nil, err
 	}
 	if p.DateUpdated, err = optTime(r, "DateUpdated"); err != nil {
+		return nil, err
+	}
+	if p.Timers, err = timerParams(r); err != nil {
 		return nil, err
 	}
 	c, err = e.UpdateConversation(c.SID, p)

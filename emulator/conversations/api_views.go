@@ -96,6 +96,22 @@ func (e *Engine) webhookConfigurationView(r *twilio.Request, w WebhookConfigurat
 		URL: r.URL("/v1/Configuration/Webhooks")}
 }
 
+type serviceWebhookConfigurationView struct {
+	AccountSID     string   `json:"account_sid"`
+	ChatServiceSID string   `json:"chat_service_sid"`
+	PreWebhookURL  *string  `json:"pre_webhook_url"`
+	PostWebhookURL *string  `json:"post_webhook_url"`
+	Filters        []string `json:"filters"`
+	Method         *string  `json:"method"`
+	URL            string   `json:"url"`
+}
+
+func (e *Engine) serviceWebhookConfigurationView(r *twilio.Request, w WebhookConfiguration) serviceWebhookConfigurationView {
+	return serviceWebhookConfigurationView{AccountSID: e.env.AccountSID, ChatServiceSID: w.ChatServiceSID,
+		PreWebhookURL: strPtr(w.PreWebhookURL), PostWebhookURL: strPtr(w.PostWebhookURL), Filters: w.Filters,
+		Method: strPtr(w.Method), URL: r.URL("/v1/Services/" + w.ChatServiceSID + "/Configuration/Webhooks")}
+}
+
 type autoCreationView struct {
 	Enabled                bool      `json:"enabled"`
 	Type                   string    `json:"type,omitempty"`
@@ -163,9 +179,21 @@ func (e *Engine) conversationView(r *twilio.Request, s scope, c *Conversation) c
 		MessagingServiceSID: c.MessagingServiceSID, SID: c.SID, FriendlyName: strPtr(c.FriendlyName),
 		UniqueName: strPtr(c.UniqueName), Attributes: c.Attributes, State: c.State,
 		DateCreated: twilio.Time(c.DateCreated), DateUpdated: twilio.Time(c.DateUpdated),
-		Timers: map[string]string{}, URL: base, Bindings: map[string]any{},
+		Timers: timersView(c.Timers), URL: base, Bindings: map[string]any{},
 		Links: map[string]string{"participants": base + "/Participants", "messages": base + "/Messages",
 			"webhooks": base + "/Webhooks", "export": base + "/Export"}}
+}
+
+// timersView renders the pending timers as absolute dates; {} when none.
+func timersView(t Timers) map[string]string {
+	v := map[string]string{}
+	if !t.DateInactive.IsZero() {
+		v["date_inactive"] = twilio.Time(t.DateInactive)
+	}
+	if !t.DateClosed.IsZero() {
+		v["date_closed"] = twilio.Time(t.DateClosed)
+	}
+	return v
 }
 
 type bindingView struct {
@@ -199,6 +227,7 @@ func (e *Engine) participantView(r *twilio.Request, s scope, p *Participant) par
 	if b := p.Binding; b != nil {
 		v.MessagingBinding = &bindingView{Type: b.Type, Address: b.Address, ProxyAddress: b.ProxyAddress, ProjectedAddress: b.ProjectedAddress}
 	}
+	v.LastReadMessageIndex, v.LastReadTimestamp = e.readView(p.SID) // directory.go
 	return v
 }
 

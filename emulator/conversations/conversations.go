@@ -18,6 +18,7 @@ type Conversation struct {
 	UniqueName          string // "" renders as null
 	Attributes          string // JSON text, "{}" by default
 	State               string // active, inactive or closed
+	Timers              Timers
 	DateCreated         time.Time
 	DateUpdated         time.Time
 }
@@ -32,8 +33,10 @@ type CreateConversationParams struct {
 	// MessagingServiceSID defaults to the account's default Messaging Service.
 	MessagingServiceSID string
 	State               string // default active
-	DateCreated         time.Time
-	DateUpdated         time.Time
+	// Timers default to the account's DefaultInactiveTimer/DefaultClosedTimer.
+	Timers      TimerParams
+	DateCreated time.Time
+	DateUpdated time.Time
 	Origin
 }
 
@@ -45,8 +48,10 @@ type UpdateConversationParams struct {
 	Attributes          *string
 	MessagingServiceSID *string
 	State               *string
-	DateCreated         *time.Time
-	DateUpdated         *time.Time
+	// Timers restart from now when set.
+	Timers      TimerParams
+	DateCreated *time.Time
+	DateUpdated *time.Time
 	Origin
 }
 
@@ -69,6 +74,7 @@ type conversation struct {
 	messages     []*Message
 	webhooks     []*Webhook
 	nextIndex    int
+	timers       convTimers
 }
 
 func (c *conversation) snapshot() *Conversation {
@@ -106,6 +112,20 @@ func (e *Engine) newConversation(p CreateConversationParams) (*conversation, err
 	if err := checkState(state); err != nil {
 		return nil, err
 	}
+	if err := checkTimers(p.Timers); err != nil {
+		return nil, err
+	}
+	timers := Timers{}
+	if d := p.Timers.Inactive; d != nil {
+		timers.Inactive = *d
+	} else if d := e.config.DefaultInactiveTimer; d != nil {
+		timers.Inactive = *d
+	}
+	if d := p.Timers.Closed; d != nil {
+		timers.Closed = *d
+	} else if d := e.config.DefaultClosedTimer; d != nil {
+		timers.Closed = *d
+	}
 	ms := p.MessagingServiceSID
 	if ms == "" {
 		ms = e.config.DefaultMessagingServiceSID
@@ -134,13 +154,15 @@ func (e *Engine) newConversation(p CreateConversationParams) (*conversation, err
 		updated = p.DateUpdated.UTC()
 	}
 	return &conversation{Conversation: Conversation{SID: sid, ChatServiceSID: svc, MessagingServiceSID: ms,
-		FriendlyName: p.FriendlyName, UniqueName: p.UniqueName, Attributes: attrs, State: state,
+		FriendlyName: p.FriendlyName, UniqueName: p.UniqueName, Attributes: attrs, State: state, Timers: timers,
 		DateCreated: created, DateUpdated: updated}}, nil
 }
 
+// insertConversation stores c and starts its state timers.
 func (e *Engine) insertConversation(c *conversation) {
 	e.conversations[c.SID] = c
 	e.convOrder = append(e.convOrder, c)
+	e.armTimers(c)
 	refs := map[string]string{"conversation_sid": c.SID, "chat_service_sid": c.ChatServiceSID, "state": c.State}
 	if c.FriendlyName != "" {
 		refs["friendly_name"] = c.FriendlyName
@@ -216,6 +238,9 @@ func (e *Engine) UpdateConversation(sid string, p UpdateConversationParams) (*Co
 			return nil, twilio.InvalidParam("State", "conversation %s is closed and cannot be reopened", c.SID)
 		}
 	}
+	if err := checkTimers(p.Timers); err != nil {
+		return nil, err
+	}
 	if p.MessagingServiceSID != nil && !twilio.IsSID(*p.MessagingServiceSID, "MG") {
 		return nil, twilio.InvalidParam("MessagingServiceSid", "%q is not a Messaging Service SID (MG…)", *p.MessagingServiceSID)
 	}
@@ -243,15 +268,24 @@ func (e *Engine) UpdateConversation(sid string, p UpdateConversationParams) (*Co
 	if p.DateUpdated != nil {
 		c.DateUpdated = p.DateUpdated.UTC()
 	}
+	if p.Timers.Inactive != nil {
+		c.Timers.Inactive = *p.Timers.Inactive
+	}
+	if p.Timers.Closed != nil {
+		c.Timers.Closed = *p.Timers.Closed
+	}
 	from := c.State
 	if p.State != nil {
-		e.setState(c, *p.State)
+		e.setState(c, *p.State, reasonAPI)
+	}
+	if p.Timers.Inactive != nil || p.Timers.Closed != nil {
+		e.armTimers(c)
 	}
 	e.record("conversation.updated", c.SID, fmt.Sprintf("conversation %s updated", c.SID),
 		map[string]string{"conversation_sid": c.SID, "chat_service_sid": c.ChatServiceSID, "state": c.State})
 	e.emit(p.Origin, c, evConversationUpdated, conversationParams(c, true), nil)
 	if from != c.State {
-		e.emit(p.Origin, c, evConversationStateUpdated, stateParams(c, from, "API", e.now()), nil)
+		e.emit(p.Origin, c, evConversationStateUpdated, stateParams(c, from, reasonAPI, e.now()), nil)
 	}
 	return c.snapshot(), nil
 }
@@ -264,6 +298,7 @@ func (e *Engine) DeleteConversation(sid string, o Origin) error {
 		return err
 	}
 	e.unbindAll(c)
+	e.stopTimers(c)
 	delete(e.conversations, c.SID)
 	for i, x := range e.convOrder {
 		if x == c {
@@ -279,19 +314,26 @@ func (e *Engine) DeleteConversation(sid string, o Origin) error {
 	return nil
 }
 
-// setState moves a conversation to state, releasing bindings on close, and
-// records the transition. Callers validate first.
-func (e *Engine) setState(c *conversation, state string) {
+// setState moves a conversation to state and records the transition with
+// its reason (API or TIMER). Closing releases the bindings and stops the
+// timers for good; any other change not made by a timer restarts the timers
+// (an inactive conversation keeps only its closed timer). Callers validate first.
+func (e *Engine) setState(c *conversation, state, reason string) {
 	from := c.State
 	if from == state {
 		return
 	}
 	c.State = state
-	if state == StateClosed {
+	switch {
+	case state == StateClosed:
 		e.unbindAll(c)
+		e.stopTimers(c)
+	case reason != reasonTimer:
+		e.armTimers(c)
 	}
-	e.record("conversation.state_updated", c.SID, fmt.Sprintf("conversation %s %s → %s", c.SID, from, state),
-		map[string]string{"conversation_sid": c.SID, "chat_service_sid": c.ChatServiceSID, "state_from": from, "state_to": state})
+	e.record("conversation.state_updated", c.SID, fmt.Sprintf("conversation %s %s → %s (%s)", c.SID, from, state, reason),
+		map[string]string{"conversation_sid": c.SID, "chat_service_sid": c.ChatServiceSID, "state_from": from, "state_to": state,
+			"reason": reason})
 }
 
 // conv finds a conversation by SID in any service.

@@ -1,7 +1,8 @@
 // Package conversations emulates Twilio Conversations for one account:
 // services, address configurations, conversations, participants, messages,
 // conversation-scoped webhooks, inbound SMS/WhatsApp routing with
-// auto-creation, and post-event webhooks.
+// auto-creation, pre-events that block or modify channel and SDK actions
+// (pending.go), post-event webhooks, and state timers on the account clock.
 //
 // The Engine is plain Go and not safe for concurrent use: the account holds
 // one mutex around every call (see package env). api.go is the only file that
@@ -40,11 +41,14 @@ const (
 
 // Origin says who performed an action. Inbound channel messages carry the
 // channel as Source ("SMS", "WHATSAPP"); REST calls carry "API" and
-// WebhookEnabled from the X-Twilio-Webhook-Enabled header. An empty Source
-// means "API".
+// WebhookEnabled from the X-Twilio-Webhook-Enabled header; SDK actions
+// carry "SDK" and the acting user's identity. An empty Source means "API".
+// Channel and SDK actions are subject to pre-events (see Pending).
 type Origin struct {
 	Source         string
 	WebhookEnabled bool
+	// ClientIdentity is the SDK user acting (sent as ClientIdentity).
+	ClientIdentity string
 }
 
 func (o Origin) source() string {
@@ -57,6 +61,10 @@ func (o Origin) source() string {
 // firesWebhooks applies Twilio's rule: REST-originated actions trigger
 // post-event webhooks only when asked to; SDK and channel actions always do.
 func (o Origin) firesWebhooks() bool { return o.source() != SourceAPI || o.WebhookEnabled }
+
+// firesPreEvents: only SDK and channel actions wait for a pre-event verdict;
+// REST callers are not subject to pre-events (even with webhooks enabled).
+func (o Origin) firesPreEvents() bool { return o.source() != SourceAPI }
 
 // StudioHandler runs Studio flows for conversation-scoped webhooks with
 // target "studio". The account wires it to the Studio engine, in process.
@@ -82,6 +90,9 @@ type Engine struct {
 
 	config   Configuration
 	webhooks WebhookConfiguration
+	// serviceHooks are per-service webhook configurations; a service with a
+	// pre or post URL set gets only these, not the global ones.
+	serviceHooks map[string]*WebhookConfiguration
 
 	services     map[string]*Service
 	serviceOrder []*Service
@@ -98,6 +109,8 @@ type Engine struct {
 	// studioRunning counts StudioHandler calls in progress per conversation,
 	// so messages a flow posts while it runs do not re-enter Studio.
 	studioRunning map[string]int
+
+	dir *directory // users, roles, credentials, receipts, read state (directory.go)
 }
 
 // New returns the engine for an account, with the account's default
@@ -109,6 +122,7 @@ func New(e env.Env) *Engine {
 		conversations: map[string]*conversation{},
 		bindings:      map[bindingKey]bindingRef{},
 		studioRunning: map[string]int{},
+		serviceHooks:  map[string]*WebhookConfiguration{},
 	}
 	svc, _ := eng.CreateService(CreateServiceParams{FriendlyName: DefaultServiceName}) // cannot fail: name is set
 	eng.config = Configuration{DefaultChatServiceSID: svc.SID, DefaultMessagingServiceSID: twilio.NewSID("MG")}

@@ -23,13 +23,23 @@ const (
 	evMessageRemoved           = "onMessageRemoved"
 )
 
+// Pre-event names: sent to the pre_webhook_url before a channel or SDK
+// action commits; the answer may block or modify the action.
+const (
+	evConversationAdd    = "onConversationAdd"
+	evConversationUpdate = "onConversationUpdate"
+	evMessageAdd         = "onMessageAdd"
+	evParticipantAdd     = "onParticipantAdd"
+)
+
 // webhookTime formats dates in webhook payloads: ISO 8601 UTC with
 // milliseconds, as Twilio's Conversations webhooks carry them.
 func webhookTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // emit fires a post-event for an action on c, if the origin allows it: to
-// the global post-webhook when filtered in, then to each scoped webhook of c
-// in creation order, then (onMessageAdded only) into Studio.
+// the service's (else the global) post-webhook when filtered in, then to
+// each scoped webhook of c in creation order, then (onMessageAdded only)
+// into Studio. HTTP deliveries are retried in the background on failure.
 func (e *Engine) emit(o Origin, c *conversation, event string, params url.Values, m *Message) {
 	if !o.firesWebhooks() {
 		return
@@ -46,23 +56,16 @@ func (e *Engine) emit(o Origin, c *conversation, event string, params url.Values
 // studio webhook is re-checked before its call, and messages added to c while
 // a handler for c runs (or marked FromStudio) do not start Studio again.
 func (e *Engine) deliver(o Origin, c *conversation, event string, params url.Values, m *Message, hooks []*Webhook, global bool) {
-	base := url.Values{}
-	for k, v := range params {
-		base[k] = v
-	}
-	base.Set("AccountSid", e.env.AccountSID)
-	base.Set("EventType", event)
-	base.Set("ChatServiceSid", c.ChatServiceSID)
-	base.Set("Source", o.source())
+	base := e.eventParams(o, c.ChatServiceSID, event, params)
 	refs := map[string]string{"conversation_sid": c.SID}
 	for _, k := range []string{"MessageSid", "ParticipantSid"} {
 		if v := base.Get(k); v != "" {
 			refs[strings.ToLower(k[:len(k)-3])+"_sid"] = v
 		}
 	}
-	if wc := e.webhooks; global && wc.PostWebhookURL != "" && contains(wc.Filters, event) {
+	if wc := e.hookConfig(c.ChatServiceSID); global && wc.PostWebhookURL != "" && contains(wc.Filters, event) {
 		e.env.Webhooks.Send(webhook.Request{URL: wc.PostWebhookURL, Method: orPOST(wc.Method), Params: base,
-			Product: product, Event: event, Refs: refs})
+			Product: product, Event: event, Refs: refs, Retry: true})
 	}
 	var studio []*Webhook
 	for _, w := range hooks {
@@ -87,7 +90,7 @@ func (e *Engine) deliver(o Origin, c *conversation, event string, params url.Val
 			r[k] = v
 		}
 		e.env.Webhooks.Send(webhook.Request{URL: w.URL, Method: orPOST(w.Method), Params: p,
-			Product: product, Event: event, Refs: r})
+			Product: product, Event: event, Refs: r, Retry: true, RetryCountParam: "RetryCount"})
 	}
 	if len(studio) == 0 || e.studio == nil || m.FromStudio || e.studioRunning[c.SID] > 0 {
 		return
@@ -108,6 +111,46 @@ func (e *Engine) deliver(o Origin, c *conversation, event string, params url.Val
 	}
 }
 
+// eventParams is params plus what every Conversations webhook carries:
+// AccountSid, EventType, ChatServiceSid, Source, and ClientIdentity for SDK
+// actions.
+func (e *Engine) eventParams(o Origin, serviceSID, event string, params url.Values) url.Values {
+	base := url.Values{}
+	for k, v := range params {
+		base[k] = v
+	}
+	base.Set("AccountSid", e.env.AccountSID)
+	base.Set("EventType", event)
+	base.Set("ChatServiceSid", serviceSID)
+	base.Set("Source", o.source())
+	if o.source() == SourceSDK {
+		set(base, "ClientIdentity", o.ClientIdentity)
+	}
+	return base
+}
+
+// preEvent builds the pre-event request for an action in a service, or nil
+// when the origin is not subject to pre-events (REST) or no pre-webhook is
+// configured for the event. Only the service (else global) configuration
+// receives pre-events; scoped webhooks never do.
+func (e *Engine) preEvent(o Origin, serviceSID, event string, params url.Values, refs map[string]string) *webhook.Request {
+	if !o.firesPreEvents() {
+		return nil
+	}
+	wc := e.hookConfig(serviceSID)
+	if wc.PreWebhookURL == "" || !contains(wc.Filters, event) {
+		return nil
+	}
+	r := map[string]string{"chat_service_sid": serviceSID}
+	for k, v := range refs {
+		if v != "" {
+			r[k] = v
+		}
+	}
+	return &webhook.Request{URL: wc.PreWebhookURL, Method: orPOST(wc.Method), Params: e.eventParams(o, serviceSID, event, params),
+		Product: product, Event: event, Refs: r}
+}
+
 // scopedParams adds what a conversation-scoped webhook carries on top of the
 // event: WebhookSid, WebhookType, RetryCount, and the Programmable Chat-era
 // names Flex backends read (InstanceSid, ChannelSid, ChannelAttributes, and
@@ -119,7 +162,7 @@ func (e *Engine) scopedParams(base url.Values, c *conversation, w *Webhook, m *M
 	}
 	p.Set("WebhookSid", w.SID)
 	p.Set("WebhookType", w.Target)
-	p.Set("RetryCount", "0")
+	p.Set("RetryCount", "0") // the dispatcher sets it per attempt
 	p.Set("InstanceSid", c.ChatServiceSID)
 	p.Set("ChannelSid", c.SID)
 	p.Set("ChannelAttributes", c.Attributes)

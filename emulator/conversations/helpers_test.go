@@ -81,11 +81,16 @@ func newReceiver(t *testing.T, authToken string) *receiver {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		params := map[string]string{}
+		// A POST signs its form; a GET's parameters are in the signed URL.
+		signed := map[string]string{}
 		for k, v := range r.PostForm {
+			signed[k] = v[0]
+		}
+		ok := validator.Validate(rc.URL+r.URL.RequestURI(), signed, r.Header.Get("X-Twilio-Signature"))
+		params := map[string]string{}
+		for k, v := range r.Form {
 			params[k] = v[0]
 		}
-		ok := validator.Validate(rc.URL+r.URL.Path, params, r.Header.Get("X-Twilio-Signature"))
 		rc.mu.Lock()
 		rc.got = append(rc.got, hook{Path: r.URL.Path, Method: r.Method, Params: params, SignatureOK: ok})
 		rc.mu.Unlock()

@@ -1,11 +1,15 @@
 package conversations
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
+	"github.com/flexemu/flexemu/emulator/webhook"
 )
 
 // InboundParams is a message a customer sends on a channel: From is the
@@ -15,27 +19,61 @@ type InboundParams struct {
 	Attributes     string // optional JSON for the message
 }
 
-// InboundResult is where an inbound message landed.
-type InboundResult struct {
-	Conversation *Conversation
-	Participant  *Participant // the customer's participant
-	Message      *Message
-	Created      bool // a new conversation was auto-created
+// InboundResult is where an inbound message landed: the conversation, the
+// customer's participant, the message, and whether the conversation was
+// auto-created.
+type InboundResult = Result
+
+// inboundRoute is where an inbound message goes: an existing binding's
+// conversation, or auto-creation through an address configuration.
+type inboundRoute struct {
+	conversationSID, participantSID string
+	addressSID                      string
 }
 
-// Inbound routes a channel message the way Twilio does (docs §2.2):
+// maxStaleRetries bounds how often Inbound re-prepares a message whose route
+// changed while its pre-event was out.
+const maxStaleRetries = 3
+
+// Inbound routes a channel message in one go: PrepareInbound, the pre-event
+// (if any) delivered synchronously through env.Webhooks.Do, then Commit.
+// It waits on the network, so call it only where no lock the user's
+// pre-webhook handler needs is held (engine unit tests); the account runs
+// the phases itself around its lock.
+func (e *Engine) Inbound(p InboundParams) (*InboundResult, error) {
+	for try := 1; ; try++ {
+		pend, err := e.PrepareInbound(p)
+		if err != nil {
+			return nil, err
+		}
+		var answer *webhook.Delivery
+		if pend.PreEvent != nil {
+			del := e.env.Webhooks.Do(context.Background(), *pend.PreEvent)
+			answer = &del
+		}
+		res, err := e.Commit(pend, answer)
+		if errors.Is(err, ErrStale) && try < maxStaleRetries {
+			continue
+		}
+		return res, err
+	}
+}
+
+// PrepareInbound decides where a channel message goes the way Twilio does
+// (docs §2.2), validates it, and builds its pre-event:
 //  1. a participant in a non-closed conversation holding the pair From/To
-//     gets the message appended to that conversation;
+//     gets the message appended to that conversation (pre-event
+//     onMessageAdd);
 //  2. else an address configuration for To with auto-creation enabled opens
 //     a conversation (with the scoped webhook its type asks for), adds the
-//     customer as a participant and the message as index 0;
-//  3. else Conversations does not capture the message: Inbound returns a 404
-//     (code 20404) and the caller falls back to the number's ordinary
-//     Messaging webhook.
+//     customer as a participant and the message as index 0 (pre-event
+//     onConversationAdd only: no onParticipantAdd or onMessageAdd);
+//  3. else Conversations does not capture the message: a 404 (code 20404)
+//     and the caller falls back to the number's ordinary Messaging webhook.
 //
 // Inbound actions always fire webhooks, with Source the channel in upper
 // case (SMS, WHATSAPP, …).
-func (e *Engine) Inbound(p InboundParams) (*InboundResult, error) {
+func (e *Engine) PrepareInbound(p InboundParams) (*Pending, error) {
 	if p.From == "" {
 		return nil, twilio.MissingParam("From")
 	}
@@ -46,38 +84,92 @@ func (e *Engine) Inbound(p InboundParams) (*InboundResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	channel := ChannelType(p.From)
-	o := Origin{Source: strings.ToUpper(channel)}
-	msg := CreateMessageParams{Author: p.From, Body: p.Body, Attributes: attrs, Origin: o}
-
-	if ref, ok := e.bindings[bindingKey{p.From, p.To}]; ok {
-		c := e.conversations[ref.conversationSID]
-		part := findParticipant(c, ref.participantSID)
-		m, err := e.addMessage(c, msg)
+	p.Attributes = attrs
+	route, err := e.routeInbound(p.From, p.To)
+	if err != nil {
+		return nil, err
+	}
+	o := inboundOrigin(p.From)
+	pend := &Pending{engine: e, kind: kindInbound, origin: o, inbound: route, in: p}
+	refs := map[string]string{"from": p.From, "to": p.To}
+	if route.conversationSID != "" {
+		c := e.conversations[route.conversationSID]
+		m, err := e.newMessage(c, inboundMessage(p, o))
 		if err != nil {
 			return nil, fmt.Errorf("inbound message from %s to %s: %w", p.From, p.To, err)
 		}
-		return &InboundResult{Conversation: c.snapshot(), Participant: part.clone(), Message: m}, nil
+		pend.Event, pend.conversationSID = evMessageAdd, c.SID
+		refs["conversation_sid"], refs["participant_sid"] = c.SID, route.participantSID
+		pend.PreEvent = e.preEvent(o, c.ChatServiceSID, evMessageAdd, preMessageParams(c, m), refs)
+		return pend, nil
 	}
+	ac := e.addressBySID(route.addressSID)
+	c, err := e.newConversation(CreateConversationParams{ChatServiceSID: ac.AutoCreation.ConversationServiceSID})
+	if err != nil {
+		return nil, fmt.Errorf("auto-creating a conversation for %s (address configuration %s): %w", p.To, ac.SID, err)
+	}
+	if _, err := e.checkBinding(p.From, p.To); err != nil {
+		return nil, fmt.Errorf("inbound message from %s to %s: %w", p.From, p.To, err)
+	}
+	pend.Event = evConversationAdd
+	refs["address_configuration_sid"] = ac.SID
+	v := url.Values{}
+	set(v, "MessagingServiceSid", c.MessagingServiceSID)
+	set(v, "MessageBody", p.Body)
+	v.Set("MessagingBinding.Address", p.From)
+	v.Set("MessagingBinding.ProxyAddress", p.To)
+	pend.PreEvent = e.preEvent(o, c.ChatServiceSID, evConversationAdd, v, refs)
+	return pend, nil
+}
 
-	ac := e.addressByAddress(p.To)
+// routeInbound applies the routing rule without changing anything.
+func (e *Engine) routeInbound(from, to string) (inboundRoute, error) {
+	if ref, ok := e.bindings[bindingKey{from, to}]; ok {
+		return inboundRoute{conversationSID: ref.conversationSID, participantSID: ref.participantSID}, nil
+	}
+	ac := e.addressByAddress(to)
 	if ac == nil || !ac.AutoCreation.Enabled {
 		why := "no address configuration"
 		if ac != nil {
 			why = "address configuration " + ac.SID + " has auto-creation disabled"
 		}
-		return nil, twilio.NewError(http.StatusNotFound, twilio.CodeNotFound,
-			"Conversations did not capture the message from %s to %s: no open conversation has this address pair and %s for %s",
-			p.From, p.To, why, p.To)
+		return inboundRoute{}, notCaptured(from, to, why)
 	}
-	return e.autoCreate(ac, p.From, p.To, msg)
+	return inboundRoute{addressSID: ac.SID}, nil
+}
+
+// commitInbound re-routes the message (the pre-event's handler may have
+// closed the conversation or another message may have opened one) and
+// commits it where it was prepared to go, with the pre-event's overrides.
+func (e *Engine) commitInbound(p *Pending, ov overrides) (*Result, error) {
+	route, err := e.routeInbound(p.in.From, p.in.To)
+	if err != nil || route != p.inbound {
+		return nil, fmt.Errorf("inbound message from %s to %s: %w", p.in.From, p.in.To, ErrStale)
+	}
+	msg := inboundMessage(p.in, p.origin)
+	if route.conversationSID != "" {
+		ov.message(&msg)
+		c := e.conversations[route.conversationSID]
+		part := findParticipant(c, route.participantSID)
+		m, err := e.addMessage(c, msg)
+		if err != nil {
+			return nil, fmt.Errorf("inbound message from %s to %s: %w", p.in.From, p.in.To, err)
+		}
+		return &Result{Conversation: c.snapshot(), Participant: part.clone(), Message: m}, nil
+	}
+	ac := e.addressBySID(route.addressSID)
+	cp := CreateConversationParams{ChatServiceSID: ac.AutoCreation.ConversationServiceSID}
+	if err := ov.conversation(&cp); err != nil {
+		return nil, err
+	}
+	return e.autoCreate(ac, p.in.From, p.in.To, cp, msg)
 }
 
 // autoCreate validates everything first, then creates conversation, scoped
 // webhook, participant and message, then fires onConversationAdded →
 // onParticipantAdded → onMessageAdded.
-func (e *Engine) autoCreate(ac *AddressConfiguration, from, to string, mp CreateMessageParams) (*InboundResult, error) {
-	c, err := e.newConversation(CreateConversationParams{ChatServiceSID: ac.AutoCreation.ConversationServiceSID})
+func (e *Engine) autoCreate(ac *AddressConfiguration, from, to string, cp CreateConversationParams, mp CreateMessageParams) (*InboundResult, error) {
+	c, err := e.newConversation(cp)
 	if err != nil {
 		return nil, fmt.Errorf("auto-creating a conversation for %s (address configuration %s): %w", to, ac.SID, err)
 	}
@@ -100,7 +192,9 @@ func (e *Engine) autoCreate(ac *AddressConfiguration, from, to string, mp Create
 	if err != nil {
 		return nil, fmt.Errorf("inbound message from %s to %s: %w", from, to, err)
 	}
-	m.ParticipantSID = part.SID // the author is the customer, who is not stored yet
+	if m.Author == from {
+		m.ParticipantSID = part.SID // the author is the customer, who is not stored yet
+	}
 
 	e.insertConversation(c)
 	if hook != nil {
@@ -120,4 +214,16 @@ func (e *Engine) autoCreate(ac *AddressConfiguration, from, to string, mp Create
 	e.emit(mp.Origin, c, evParticipantAdded, participantParams(part), nil)
 	e.emit(mp.Origin, c, evMessageAdded, messageParams(c, m), m)
 	return &InboundResult{Conversation: c.snapshot(), Participant: part.clone(), Message: m.clone(), Created: true}, nil
+}
+
+func inboundOrigin(from string) Origin { return Origin{Source: strings.ToUpper(ChannelType(from))} }
+
+func inboundMessage(p InboundParams, o Origin) CreateMessageParams {
+	return CreateMessageParams{Author: p.From, Body: p.Body, Attributes: p.Attributes, Origin: o}
+}
+
+func notCaptured(from, to, why string) error {
+	return twilio.NewError(http.StatusNotFound, twilio.CodeNotFound,
+		"Conversations did not capture the message from %s to %s: no open conversation has this address pair and %s for %s",
+		from, to, why, to)
 }

@@ -62,7 +62,11 @@ type UpdateMessageParams struct {
 
 // AddMessage appends a message to a conversation. Adding to a closed
 // conversation fails (400, code 20001); an inactive conversation becomes
-// active again.
+// active again, and the conversation's timers restart. Post-event webhooks
+// fire per p.Origin: always for SDK and channel origins (an agent's reply
+// from Flex is Origin{Source: SourceSDK, ClientIdentity: identity}), for REST
+// only with WebhookEnabled. AddMessage sends no pre-event: an SDK action that
+// must honour onMessageAdd goes through PrepareMessage and Commit.
 func (e *Engine) AddMessage(conversationSID string, p CreateMessageParams) (*Message, error) {
 	c, err := e.conv(conversationSID)
 	if err != nil {
@@ -78,12 +82,12 @@ func (e *Engine) addMessage(c *conversation, p CreateMessageParams) (*Message, e
 	}
 	from := c.State
 	if c.State == StateInactive {
-		e.setState(c, StateActive)
+		e.setState(c, StateActive, reasonAPI)
 		c.DateUpdated = e.now()
 	}
 	e.insertMessage(c, m)
 	if from != c.State {
-		e.emit(p.Origin, c, evConversationStateUpdated, stateParams(c, from, "API", e.now()), nil)
+		e.emit(p.Origin, c, evConversationStateUpdated, stateParams(c, from, reasonAPI, e.now()), nil)
 	}
 	e.emit(p.Origin, c, evMessageAdded, messageParams(c, m), m)
 	return m.clone(), nil
@@ -146,10 +150,12 @@ func (e *Engine) newMessage(c *conversation, p CreateMessageParams) (*Message, e
 }
 
 // insertMessage stores m and records it, plus one message.sent entry per
-// messaging-channel recipient (what the customer's phone would receive).
+// messaging-channel recipient (what the customer's phone would receive). A
+// new message is activity: the conversation's timers restart.
 func (e *Engine) insertMessage(c *conversation, m *Message) {
 	c.messages = append(c.messages, m)
 	c.nextIndex = m.Index + 1
+	e.armTimers(c)
 	refs := map[string]string{"conversation_sid": c.SID, "message_sid": m.SID, "author": m.Author}
 	if m.ParticipantSID != "" {
 		refs["participant_sid"] = m.ParticipantSID
@@ -164,6 +170,7 @@ func (e *Engine) insertMessage(c *conversation, m *Message) {
 			map[string]string{"conversation_sid": c.SID, "message_sid": m.SID, "participant_sid": x.SID,
 				"channel_type": b.Type, "to": b.Address, "from": b.ProxyAddress})
 	}
+	e.addReceipts(c, m) // one delivery receipt per channel recipient (receipts.go)
 }
 
 // Message returns one message of a conversation.
@@ -191,6 +198,23 @@ func (e *Engine) Messages(conversationSID string, desc bool) ([]*Message, error)
 			out[len(c.messages)-1-i] = m.clone()
 		} else {
 			out[i] = m.clone()
+		}
+	}
+	return out, nil
+}
+
+// MessagesSince returns a conversation's messages with an index of at least
+// index, in index order: what a terminal client waiting for replies polls
+// with the index after the last message it has seen.
+func (e *Engine) MessagesSince(conversationSID string, index int) ([]*Message, error) {
+	c, err := e.conv(conversationSID)
+	if err != nil {
+		return nil, err
+	}
+	out := []*Message{}
+	for _, m := range c.messages {
+		if m.Index >= index {
+			out = append(out, m.clone())
 		}
 	}
 	return out, nil

@@ -120,7 +120,8 @@ func (e *Engine) Configuration() Configuration {
 }
 
 // UpdateConfiguration changes the default service, messaging service or
-// timers. Timers are stored for a later slice that runs them.
+// default timers; new conversations start with the default timers, existing
+// ones keep theirs.
 func (e *Engine) UpdateConfiguration(p UpdateConfigurationParams) (Configuration, error) {
 	if p.DefaultChatServiceSID != nil {
 		if _, ok := e.services[*p.DefaultChatServiceSID]; !ok {

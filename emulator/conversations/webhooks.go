@@ -51,13 +51,23 @@ type UpdateWebhookParams struct {
 const MaxWebhooksPerConversation = 5
 
 // WebhookConfiguration is the account-level /v1/Configuration/Webhooks
-// singleton ("global" webhooks).
+// singleton ("global" webhooks), or one service's
+// /v1/Services/{IS}/Configuration/Webhooks. A service with a pre or post URL
+// configured gets only its own webhooks, the global ones no longer fire for
+// it (Twilio: service-scoped webhooks override the global settings).
 type WebhookConfiguration struct {
+	ChatServiceSID string // "" for the global configuration
 	PreWebhookURL  string
 	PostWebhookURL string
 	Method         string // GET or POST; "" until set (sent as POST)
 	Filters        []string
-	Target         string // webhook (default) or flex
+	Target         string // global only: webhook (default) or flex
+}
+
+// configured reports whether a service configuration takes over from the
+// global one.
+func (w *WebhookConfiguration) configured() bool {
+	return w != nil && (w.PreWebhookURL != "" || w.PostWebhookURL != "")
 }
 
 // UpdateWebhookConfigurationParams changes the global webhook configuration;
@@ -77,6 +87,14 @@ var globalFilters = []string{"onMessageAdded", "onMessageUpdated", "onMessageRem
 	"onParticipantUpdated", "onParticipantRemoved", "onParticipantAdd", "onParticipantRemove", "onParticipantUpdate",
 	"onDeliveryUpdated", "onUserAdded", "onUserUpdate", "onUserUpdated"}
 
+// serviceFilters are the event names a service configuration accepts (the
+// spec's list: no user events).
+var serviceFilters = []string{"onParticipantAdd", "onParticipantAdded", "onDeliveryUpdated", "onConversationUpdated",
+	"onConversationRemove", "onParticipantRemove", "onConversationUpdate", "onMessageAdd", "onMessageRemoved",
+	"onParticipantUpdated", "onConversationAdded", "onMessageAdded", "onConversationAdd", "onConversationRemoved",
+	"onParticipantUpdate", "onMessageRemove", "onMessageUpdated", "onParticipantRemoved", "onMessageUpdate",
+	"onConversationStateUpdated"}
+
 // WebhookConfiguration returns the global webhook configuration.
 func (e *Engine) WebhookConfiguration() WebhookConfiguration {
 	w := e.webhooks
@@ -89,46 +107,104 @@ func (e *Engine) WebhookConfiguration() WebhookConfiguration {
 
 // UpdateWebhookConfiguration changes the global webhook configuration.
 func (e *Engine) UpdateWebhookConfiguration(p UpdateWebhookConfigurationParams) (WebhookConfiguration, error) {
-	for name, u := range map[string]*string{"PreWebhookUrl": p.PreWebhookURL, "PostWebhookUrl": p.PostWebhookURL} {
-		if u != nil && *u != "" {
-			if err := checkURL(name, *u); err != nil {
-				return WebhookConfiguration{}, err
-			}
-		}
-	}
-	var method string
-	if p.Method != nil {
-		method = strings.ToUpper(*p.Method)
-		if method != "GET" && method != "POST" {
-			return WebhookConfiguration{}, twilio.InvalidParam("Method", "%q is not GET or POST", *p.Method)
-		}
-	}
-	for _, f := range p.Filters {
-		if !contains(globalFilters, f) {
-			return WebhookConfiguration{}, twilio.InvalidParam("Filters", "%q is not a Conversations event name", f)
-		}
+	if err := checkWebhookConfiguration(p, globalFilters); err != nil {
+		return WebhookConfiguration{}, err
 	}
 	if p.Target != nil && *p.Target != "webhook" && *p.Target != "flex" {
 		return WebhookConfiguration{}, twilio.InvalidParam("Target", "%q is not webhook or flex", *p.Target)
 	}
-	if p.PreWebhookURL != nil {
-		e.webhooks.PreWebhookURL = *p.PreWebhookURL
-	}
-	if p.PostWebhookURL != nil {
-		e.webhooks.PostWebhookURL = *p.PostWebhookURL
-	}
-	if p.Method != nil {
-		e.webhooks.Method = method
-	}
-	if p.Filters != nil {
-		e.webhooks.Filters = cloneStrings(p.Filters)
-	}
+	applyWebhookConfiguration(&e.webhooks, p)
 	if p.Target != nil {
 		e.webhooks.Target = *p.Target
 	}
-	e.record("webhook_configuration.updated", "", fmt.Sprintf("global webhooks: post %q filters %v", e.webhooks.PostWebhookURL, e.webhooks.Filters),
+	e.record("webhook_configuration.updated", "", fmt.Sprintf("global webhooks: pre %q post %q filters %v", e.webhooks.PreWebhookURL, e.webhooks.PostWebhookURL, e.webhooks.Filters),
 		map[string]string{"post_webhook_url": e.webhooks.PostWebhookURL, "pre_webhook_url": e.webhooks.PreWebhookURL})
 	return e.WebhookConfiguration(), nil
+}
+
+// ServiceWebhookConfiguration returns one service's webhook configuration
+// (empty until set).
+func (e *Engine) ServiceWebhookConfiguration(serviceSID string) (WebhookConfiguration, error) {
+	if _, ok := e.services[serviceSID]; !ok {
+		return WebhookConfiguration{}, twilio.NotFound("/Services/" + serviceSID)
+	}
+	w := WebhookConfiguration{ChatServiceSID: serviceSID}
+	if c := e.serviceHooks[serviceSID]; c != nil {
+		w = *c
+		w.Filters = cloneStrings(c.Filters)
+	}
+	return w, nil
+}
+
+// UpdateServiceWebhookConfiguration changes one service's webhook
+// configuration; once it has a pre or post URL, the service's conversations
+// no longer get the global webhooks. Target is not accepted here.
+func (e *Engine) UpdateServiceWebhookConfiguration(serviceSID string, p UpdateWebhookConfigurationParams) (WebhookConfiguration, error) {
+	if _, ok := e.services[serviceSID]; !ok {
+		return WebhookConfiguration{}, twilio.NotFound("/Services/" + serviceSID)
+	}
+	if err := checkWebhookConfiguration(p, serviceFilters); err != nil {
+		return WebhookConfiguration{}, err
+	}
+	c := e.serviceHooks[serviceSID]
+	if c == nil {
+		c = &WebhookConfiguration{ChatServiceSID: serviceSID}
+		e.serviceHooks[serviceSID] = c
+	}
+	applyWebhookConfiguration(c, p)
+	e.record("webhook_configuration.updated", serviceSID, fmt.Sprintf("service %s webhooks: pre %q post %q filters %v", serviceSID, c.PreWebhookURL, c.PostWebhookURL, c.Filters),
+		map[string]string{"chat_service_sid": serviceSID, "post_webhook_url": c.PostWebhookURL, "pre_webhook_url": c.PreWebhookURL})
+	return e.ServiceWebhookConfiguration(serviceSID)
+}
+
+// hookConfig is the configuration pre- and post-events of a service's
+// conversations go to: the service's own when it has a URL, else the global.
+func (e *Engine) hookConfig(serviceSID string) WebhookConfiguration {
+	if c := e.serviceHooks[serviceSID]; c.configured() {
+		return *c
+	}
+	return e.webhooks
+}
+
+// checkWebhookConfiguration validates URLs, method and filters.
+func checkWebhookConfiguration(p UpdateWebhookConfigurationParams, allowed []string) error {
+	for _, f := range []struct {
+		name string
+		url  *string
+	}{{"PreWebhookUrl", p.PreWebhookURL}, {"PostWebhookUrl", p.PostWebhookURL}} {
+		if f.url != nil && *f.url != "" {
+			if err := checkURL(f.name, *f.url); err != nil {
+				return err
+			}
+		}
+	}
+	if p.Method != nil {
+		if m := strings.ToUpper(*p.Method); m != "GET" && m != "POST" {
+			return twilio.InvalidParam("Method", "%q is not GET or POST", *p.Method)
+		}
+	}
+	for _, f := range p.Filters {
+		if !contains(allowed, f) {
+			return twilio.InvalidParam("Filters", "%q is not a Conversations event name", f)
+		}
+	}
+	return nil
+}
+
+// applyWebhookConfiguration writes validated parameters into w.
+func applyWebhookConfiguration(w *WebhookConfiguration, p UpdateWebhookConfigurationParams) {
+	if p.PreWebhookURL != nil {
+		w.PreWebhookURL = *p.PreWebhookURL
+	}
+	if p.PostWebhookURL != nil {
+		w.PostWebhookURL = *p.PostWebhookURL
+	}
+	if p.Method != nil {
+		w.Method = strings.ToUpper(*p.Method)
+	}
+	if p.Filters != nil {
+		w.Filters = cloneStrings(p.Filters)
+	}
 }
 
 // CreateWebhook attaches a scoped webhook to a conversation (at most 5). A

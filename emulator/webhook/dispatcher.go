@@ -1,13 +1,16 @@
 // Package webhook delivers the emulator's outbound HTTP requests to the
 // user's URLs: signed with X-Twilio-Signature, off the account lock, in order
-// per destination URL, and recorded in a delivery log and the timeline.
+// per destination URL, retried on failure when the request asks for it, and
+// every attempt recorded in a delivery log and the timeline.
 package webhook
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,11 +33,20 @@ type Request struct {
 	Product string            `json:"product"`
 	Event   string            `json:"event"`
 	Refs    map[string]string `json:"refs,omitempty"`
-	// Timeout overrides the default 5 s wait for an answer.
+	// Timeout overrides the dispatcher's per-attempt wait for an answer
+	// (Policy.Timeout, Twilio's 5 s by default).
 	Timeout time.Duration `json:"-"`
-	// OnResponse, when set, is called with the delivery record after the
-	// attempt, on the delivering goroutine (never under the account lock;
-	// use env.Later to act on the answer).
+	// Retry asks Send to try again, per the dispatcher's Policy, when an
+	// attempt gets no answer (network error, timeout) or a 5xx. Requests
+	// whose answer is acted on (pre-events, assignment callbacks) leave it
+	// off: Twilio waits for one answer there.
+	Retry bool `json:"retry,omitempty"`
+	// RetryCountParam names a parameter set to the attempt number minus one
+	// on every attempt (Conversations' scoped webhooks send "RetryCount").
+	RetryCountParam string `json:"-"`
+	// OnResponse, when set, is called with the record of the final attempt,
+	// on the delivering goroutine (never under the account lock; use
+	// env.Later to act on the answer).
 	OnResponse func(Delivery) `json:"-"`
 }
 
@@ -42,7 +54,9 @@ type Request struct {
 type Delivery struct {
 	ID           int64     `json:"id"`
 	Request      Request   `json:"request"`
-	Attempt      int       `json:"attempt"`
+	Attempt      int       `json:"attempt"`      // 1 for the first try
+	MaxAttempts  int       `json:"max_attempts"` // attempts this request may get
+	WillRetry    bool      `json:"will_retry"`   // another attempt follows this failed one
 	Signature    string    `json:"signature"`
 	Time         time.Time `json:"time"`
 	Status       int       `json:"status"` // 0 when no response arrived
@@ -54,6 +68,49 @@ type Delivery struct {
 // OK reports whether the receiver answered 2xx.
 func (d Delivery) OK() bool { return d.Status >= 200 && d.Status < 300 }
 
+// retryable reports whether a failed attempt is worth repeating: no answer
+// at all (refused, reset, timed out) or a server error. A 4xx is the
+// receiver's considered answer and is not retried.
+func (d Delivery) retryable() bool { return d.Status == 0 || d.Status >= 500 }
+
+// Policy is how a Dispatcher times out and retries deliveries. Twilio
+// documents the 5 s timeout but not its retry policy for Conversations
+// webhooks; DefaultPolicy is the emulator's choice (see docs/fidelity.md).
+type Policy struct {
+	// Timeout bounds each attempt; <= 0 means Timeout (5 s).
+	Timeout time.Duration
+	// MaxAttempts is the number of tries a Retry request gets, the first
+	// included; < 1 means 1 (no retry).
+	MaxAttempts int
+	// Backoff is the wait before the second attempt, doubled before each
+	// further one; 0 retries at once (tests).
+	Backoff time.Duration
+}
+
+// DefaultPolicy: 5 s per attempt, 3 attempts, waiting 500 ms then 1 s.
+func DefaultPolicy() Policy {
+	return Policy{Timeout: Timeout, MaxAttempts: 3, Backoff: 500 * time.Millisecond}
+}
+
+func (p Policy) normalised() Policy {
+	if p.Timeout <= 0 {
+		p.Timeout = Timeout
+	}
+	if p.MaxAttempts < 1 {
+		p.MaxAttempts = 1
+	}
+	if p.Backoff < 0 {
+		p.Backoff = 0
+	}
+	return p
+}
+
+// Option configures a Dispatcher.
+type Option func(*Dispatcher)
+
+// WithPolicy sets the timeout and retry policy.
+func WithPolicy(p Policy) Option { return func(d *Dispatcher) { d.policy = p.normalised() } }
+
 // Dispatcher sends webhooks for one account.
 type Dispatcher struct {
 	authToken string
@@ -62,11 +119,13 @@ type Dispatcher struct {
 	now       func() time.Time
 
 	mu         sync.Mutex
+	policy     Policy
 	queues     map[string][]Request // per destination URL, FIFO
 	nextID     int64
 	deliveries []Delivery
 	inflight   inflight.Counter
 	closed     bool
+	stop       chan struct{} // closed by Close: cuts retry waits short
 }
 
 // MaxLog bounds the delivery log.
@@ -74,18 +133,42 @@ const MaxLog = 10_000
 
 // New returns a dispatcher signing with authToken and logging to tl; now
 // stamps deliveries with the account's virtual clock.
-func New(authToken string, tl *timeline.Timeline, now func() time.Time) *Dispatcher {
-	return &Dispatcher{
+func New(authToken string, tl *timeline.Timeline, now func() time.Time, opts ...Option) *Dispatcher {
+	d := &Dispatcher{
 		authToken: authToken,
-		client:    &http.Client{Timeout: Timeout},
-		timeline:  tl,
-		now:       now,
-		queues:    map[string][]Request{},
+		// Each attempt is bounded by a context deadline from the policy.
+		client:   &http.Client{},
+		timeline: tl,
+		now:      now,
+		policy:   DefaultPolicy(),
+		queues:   map[string][]Request{},
+		stop:     make(chan struct{}),
 	}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// Policy returns the current timeout and retry policy.
+func (d *Dispatcher) Policy() Policy {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.policy
+}
+
+// SetPolicy changes the timeout and retry policy for attempts made from now
+// on; tests set Backoff to 0 and a short Timeout.
+func (d *Dispatcher) SetPolicy(p Policy) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.policy = p.normalised()
 }
 
 // Send queues req for background delivery and returns at once. Requests to
-// the same URL are delivered one after another in the order sent.
+// the same URL are delivered one after another in the order sent; a request
+// with Retry holds its URL's queue until it succeeds or runs out of
+// attempts, so a receiver never sees events out of order.
 func (d *Dispatcher) Send(req Request) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -113,16 +196,56 @@ func (d *Dispatcher) drain(dest string) {
 		req := q[0]
 		d.queues[dest] = q[1:]
 		d.mu.Unlock()
-		del := d.Do(context.Background(), req)
+		del := d.deliver(req)
 		if req.OnResponse != nil {
 			req.OnResponse(del)
 		}
 	}
 }
 
-// Do delivers req synchronously and returns the delivery record; for
-// webhooks whose answer matters (pre-events, assignment callbacks).
+// deliver makes every attempt req is entitled to and returns the last one.
+func (d *Dispatcher) deliver(req Request) Delivery {
+	pol := d.Policy()
+	max := 1
+	if req.Retry {
+		max = pol.MaxAttempts
+	}
+	wait := pol.Backoff
+	for n := 1; ; n++ {
+		del := d.attempt(context.Background(), req, n, max, pol.Timeout)
+		if !del.WillRetry {
+			return del
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-d.stop: // shutting down: try again at once rather than drop the event
+				t.Stop()
+			}
+			wait *= 2
+		}
+	}
+}
+
+// Do delivers req synchronously, once, and returns the delivery record; for
+// webhooks whose answer matters (pre-events, assignment callbacks). Call it
+// without holding any lock the receiver's handler might need.
 func (d *Dispatcher) Do(ctx context.Context, req Request) Delivery {
+	return d.attempt(ctx, req, 1, 1, d.Policy().Timeout)
+}
+
+// attempt sends attempt n of max, signs it, records it and reports whether
+// another attempt will follow.
+func (d *Dispatcher) attempt(ctx context.Context, req Request, n, max int, timeout time.Duration) Delivery {
+	if req.RetryCountParam != "" {
+		p := make(url.Values, len(req.Params)+1)
+		for k, v := range req.Params {
+			p[k] = v
+		}
+		p.Set(req.RetryCountParam, strconv.Itoa(n-1))
+		req.Params = p
+	}
 	method := strings.ToUpper(req.Method)
 	if method == "" {
 		method = http.MethodPost
@@ -142,17 +265,17 @@ func (d *Dispatcher) Do(ctx context.Context, req Request) Delivery {
 		body = strings.NewReader(req.Params.Encode())
 		signParams = req.Params
 	}
-	del := Delivery{Request: req, Attempt: 1, Time: d.now(),
+	del := Delivery{Request: req, Attempt: n, MaxAttempts: max, Time: d.now(),
 		Signature: twilio.Signature(d.authToken, target, signParams)}
 	if req.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
-		defer cancel()
+		timeout = req.Timeout
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		del.Error = err.Error()
-		return d.record(del)
+		return d.record(del) // a malformed URL never gets better: no retry
 	}
 	if body != nil {
 		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
@@ -165,15 +288,23 @@ func (d *Dispatcher) Do(ctx context.Context, req Request) Delivery {
 	// reads the wall clock rather than the account's virtual clock.
 	start := time.Now()
 	resp, err := d.client.Do(hr)
-	del.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
+		del.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 		del.Error = err.Error()
-		return d.record(del)
+		if errors.Is(err, context.DeadlineExceeded) {
+			del.Error = "no answer within " + timeout.String() + ": " + err.Error()
+		}
+	} else {
+		b, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		_ = resp.Body.Close()
+		del.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+		del.Status = resp.StatusCode
+		del.ResponseBody = string(b)
+		if rerr != nil {
+			del.Error = "reading the answer: " + rerr.Error()
+		}
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	del.Status = resp.StatusCode
-	del.ResponseBody = string(b)
+	del.WillRetry = !del.OK() && n < max && del.retryable()
 	return d.record(del)
 }
 
@@ -188,12 +319,20 @@ func (d *Dispatcher) record(del Delivery) Delivery {
 	d.mu.Unlock()
 	if d.timeline != nil {
 		summary := del.Request.Event + " → " + del.Request.URL
-		if del.Error != "" {
+		switch {
+		case del.Status == 0:
 			summary += " failed: " + del.Error
-		} else {
-			summary += " answered " + http.StatusText(del.Status)
+		default:
+			summary += " answered " + strconv.Itoa(del.Status) + " " + http.StatusText(del.Status)
 		}
-		refs := map[string]string{"url": del.Request.URL}
+		if del.MaxAttempts > 1 {
+			summary += " (attempt " + strconv.Itoa(del.Attempt) + " of " + strconv.Itoa(del.MaxAttempts)
+			if del.WillRetry {
+				summary += ", will retry"
+			}
+			summary += ")"
+		}
+		refs := map[string]string{"url": del.Request.URL, "attempt": strconv.Itoa(del.Attempt)}
 		for k, v := range del.Request.Refs {
 			refs[k] = v
 		}
@@ -224,7 +363,10 @@ func (d *Dispatcher) Wait(ctx context.Context) error { return d.inflight.Wait(ct
 // Close stops accepting new requests and waits for queued ones.
 func (d *Dispatcher) Close() {
 	d.mu.Lock()
-	d.closed = true
+	if !d.closed {
+		d.closed = true
+		close(d.stop)
+	}
 	d.mu.Unlock()
 	_ = d.inflight.Wait(context.Background())
 }
