@@ -204,7 +204,11 @@ func receiverGotSigned(ctx context.Context, event, body string) error {
 		if !r.SignatureValid {
 			return fmt.Errorf("%s arrived with an X-Twilio-Signature twilio-go rejects", event)
 		}
-		for _, p := range []string{"AccountSid", "ConversationSid", "ChatServiceSid", "Source"} {
+		required := []string{"AccountSid", "ChatServiceSid", "Source"}
+		if strings.HasSuffix(event, "ed") { // post-events concern an existing conversation
+			required = append(required, "ConversationSid")
+		}
+		for _, p := range required {
 			if r.Params[p] == "" {
 				return fmt.Errorf("%s is missing %s: %v", event, p, r.Params)
 			}

@@ -27,6 +27,10 @@ type Receiver struct {
 	mu        sync.Mutex
 	requests  []Request
 	OnRequest func(Request)
+	// Answer, when set, chooses the response: status and body (JSON when it
+	// starts with "{"). Nil answers 200 with an empty body.
+	Answer func(Request) (status int, body string)
+	rules  []*answerRule
 }
 
 // NewReceiver starts a receiver validating with authToken.
@@ -62,12 +66,49 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 		SignatureValid: rc.validator.Validate(full, signed, r.Header.Get("X-Twilio-Signature"))}
 	rc.mu.Lock()
 	rc.requests = append(rc.requests, req)
-	hook := rc.OnRequest
+	hook, answer := rc.OnRequest, rc.Answer
 	rc.mu.Unlock()
 	if hook != nil {
 		hook(req)
 	}
-	w.WriteHeader(http.StatusOK)
+	status, body := http.StatusOK, ""
+	if answer != nil {
+		status, body = answer(req)
+	}
+	if len(body) > 0 && body[0] == '{' {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// answerRule is one scripted answer: for EventType event, the first times
+// requests (0 = all) get status and body.
+type answerRule struct {
+	event  string
+	times  int
+	status int
+	body   string
+	used   int
+}
+
+// Script makes the receiver answer requests for event with status/body,
+// for the first times requests (0 means every request).
+func (rc *Receiver) Script(event string, times, status int, body string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.rules = append(rc.rules, &answerRule{event: event, times: times, status: status, body: body})
+	rc.Answer = func(r Request) (int, string) {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		for _, rule := range rc.rules {
+			if rule.event == r.Params["EventType"] && (rule.times == 0 || rule.used < rule.times) {
+				rule.used++
+				return rule.status, rule.body
+			}
+		}
+		return http.StatusOK, ""
+	}
 }
 
 // Requests returns what was received so far.

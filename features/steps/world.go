@@ -58,6 +58,7 @@ type World struct {
 	cleanups []func()
 
 	lastTrace *emulator.Trace
+	lastErr   error
 	// conversationSID and taskSID are what the last customer message created.
 	conversationSID string
 	taskSID         string
@@ -89,6 +90,7 @@ func Register(sc *godog.ScenarioContext, opts ...Option) {
 	registerEmulatorSteps(sc)
 	registerConversationSteps(sc)
 	registerTaskRouterSteps(sc)
+	registerWebhookSteps(sc)
 }
 
 // Ensure returns the scenario's World, starting its emulator on first use;
