@@ -140,6 +140,22 @@ func (e *Emulator) controlRoutes() http.Handler {
 		}
 		twilio.WriteJSON(w, http.StatusOK, map[string]any{"messages": msgs})
 	})
+	mux.HandleFunc("POST "+p+"/conversations/{ConversationSid}/messages", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Author string `json:"author"`
+			Body   string `json:"body"`
+		}
+		if err := decodeControl(r, &in, map[string]*string{"author": &in.Author, "body": &in.Body}); err != nil {
+			twilio.WriteError(w, err)
+			return
+		}
+		m, err := e.primary.AgentReply(r.Context(), r.PathValue("ConversationSid"), in.Author, in.Body)
+		if err != nil {
+			twilio.WriteError(w, err)
+			return
+		}
+		twilio.WriteJSON(w, http.StatusCreated, m)
+	})
 	mux.HandleFunc("POST "+p+"/settle", func(w http.ResponseWriter, r *http.Request) {
 		e.primary.Settle(r.Context(), WebhookWait)
 		twilio.WriteJSON(w, http.StatusOK, map[string]any{"last": e.primary.timeline.Last()})

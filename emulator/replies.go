@@ -2,8 +2,10 @@ package emulator
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/timeline"
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
@@ -53,4 +55,24 @@ func (a *Account) messagesAfter(conversationSID string, after int) ([]Conversati
 		}
 	}
 	return out, nil
+}
+
+// AgentReply posts body into the conversation as identity does from the
+// Flex UI (the Conversations SDK): an SDK-origin message, so pre-event and
+// post-event webhooks fire, and the customer's channel receives it. It must
+// not be called inside Do.
+func (a *Account) AgentReply(ctx context.Context, conversationSID, identity, body string) (ConversationMessage, error) {
+	if strings.TrimSpace(identity) == "" {
+		return ConversationMessage{}, twilio.MissingParam("author")
+	}
+	res, err := a.preEvented(ctx, func(c *conversations.Engine) (*conversations.Pending, error) {
+		return c.PrepareMessage(conversationSID, conversations.CreateMessageParams{Author: identity, Body: body,
+			Origin: conversations.Origin{Source: conversations.SourceSDK, ClientIdentity: identity}})
+	})
+	if err != nil {
+		return ConversationMessage{}, err
+	}
+	a.settle(ctx, WebhookWait)
+	m := res.Message
+	return ConversationMessage{SID: m.SID, Index: m.Index, Author: m.Author, Body: m.Body, DateCreated: twilio.Time(m.DateCreated)}, nil
 }

@@ -38,3 +38,13 @@ Feature: An inbound customer message reaches an agent
     When a customer sends "hello"
     And a customer sends "are you there?"
     Then the conversation should have 2 messages
+
+  Scenario: alice answers from Flex and the customer receives it on WhatsApp
+    Given a webhook receiver is listening
+    And the account's post-event webhook points at the receiver for "onMessageAdded"
+    When a customer sends "hello"
+    And worker "alice" accepts the reservation
+    And "alice" replies "Hi! How can I help?"
+    Then the customer should receive "Hi! How can I help?"
+    And the receiver should get a validly signed "onMessageAdded" webhook for the message "Hi! How can I help?"
+    And the conversation should have 2 messages

@@ -82,6 +82,13 @@ func (c *Client) Messages(ctx context.Context, conversationSID string, after int
 	return out.Messages, c.do(ctx, http.MethodGet, path, nil, &out)
 }
 
+// AgentReply posts a message as the agent identity would from the Flex UI.
+func (c *Client) AgentReply(ctx context.Context, conversationSID, identity, body string) (*emulator.ConversationMessage, error) {
+	var m emulator.ConversationMessage
+	path := "/conversations/" + url.PathEscape(conversationSID) + "/messages"
+	return &m, c.do(ctx, http.MethodPost, path, map[string]string{"author": identity, "body": body}, &m)
+}
+
 // Settle waits until the webhooks already caused, and the emulator's
 // reactions to their answers (assignment callback instructions…), are done.
 func (c *Client) Settle(ctx context.Context) error {

@@ -35,6 +35,30 @@ func registerConversationSteps(sc *godog.ScenarioContext) {
 		return receiverGotSigned(ctx, event, "")
 	})
 	sc.Step(`^"([^"]+)" should be a participant of the conversation$`, participantOfConversation)
+	sc.Step(`^"([^"]+)" replies "([^"]*)"$`, func(ctx context.Context, identity, body string) error {
+		w, err := world(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = w.Control.AgentReply(ctx, w.conversationSID, identity, body)
+		return err
+	})
+	sc.Step(`^the customer should receive "([^"]*)"$`, func(ctx context.Context, body string) error {
+		w, err := world(ctx)
+		if err != nil {
+			return err
+		}
+		entries, err := w.Control.Timeline(ctx, 0)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Type == "message.sent" && e.Refs["conversation_sid"] == w.conversationSID && strings.Contains(e.Summary, fmt.Sprintf("%q", body)) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no %q was sent to the customer's channel in conversation %s", body, w.conversationSID)
+	})
 	sc.Step(`^the conversation should have (\d+) messages?$`, func(ctx context.Context, n int) error {
 		w, err := world(ctx)
 		if err != nil {
