@@ -67,6 +67,8 @@ func (e *Engine) UpdateActivity(wsSID, sid string, friendlyName *string) (*Activ
 			if w.activity == a {
 				w.ActivityName = a.FriendlyName
 				w.info.ActivityName = a.FriendlyName
+				e.refreshMembership(ws, w) // expressions may read activity_name
+				e.offerWorker(ws, w)
 			}
 		}
 		for _, q := range ws.queues.list {

@@ -24,7 +24,7 @@ func Routes() []twilio.Route[*Engine] {
 		wk  = ws + "/Workers/{WorkerSid}"
 		tsk = ws + "/Tasks/{TaskSid}"
 	)
-	return []route{
+	rs := []route{
 		{Method: "GET", Path: "/v1/Workspaces", Handle: listWorkspaces},
 		{Method: "POST", Path: "/v1/Workspaces", Status: http.StatusCreated, Handle: createWorkspace},
 		{Method: "GET", Path: "/v1/Workspaces/{Sid}", Handle: fetchWorkspace},
@@ -76,17 +76,12 @@ func Routes() []twilio.Route[*Engine] {
 		{Method: "GET", Path: tsk + "/Reservations/{Sid}", Handle: fetchTaskReservation},
 		{Method: "POST", Path: tsk + "/Reservations/{Sid}", Handle: updateTaskReservation},
 	}
+	return append(append(rs, eventRoutes()...), statisticsRoutes()...)
 }
 
 func wsPath(r *twilio.Request) string { return "/v1/Workspaces/" + r.Path("WorkspaceSid") }
 
 // --- Workspaces
-
-func listWorkspaces(e *Engine, r *twilio.Request) (any, error) {
-	name, _ := r.Form.String("FriendlyName")
-	return twilio.Paginate(r, r.URL("/v1/Workspaces"), "workspaces", e.Workspaces(name),
-		func(ws *Workspace) any { return renderWorkspace(r, ws) }, maxPageSize)
-}
 
 func createWorkspace(e *Engine, r *twilio.Request) (any, error) {
 	name, err := r.Form.Required("FriendlyName")
@@ -131,16 +126,6 @@ func deleteWorkspace(e *Engine, r *twilio.Request) (any, error) {
 
 // --- Activities
 
-func listActivities(e *Engine, r *twilio.Request) (any, error) {
-	name, _ := r.Form.String("FriendlyName")
-	list, err := e.Activities(r.Path("WorkspaceSid"), name, r.Form.OptBool("Available"))
-	if err != nil {
-		return nil, err
-	}
-	return twilio.Paginate(r, r.URL(wsPath(r)+"/Activities"), "activities", list,
-		func(a *Activity) any { return renderActivity(r, e.env.AccountSID, a) }, maxPageSize)
-}
-
 func createActivity(e *Engine, r *twilio.Request) (any, error) {
 	name, err := r.Form.Required("FriendlyName")
 	if err != nil {
@@ -174,15 +159,6 @@ func deleteActivity(e *Engine, r *twilio.Request) (any, error) {
 }
 
 // --- TaskChannels
-
-func listTaskChannels(e *Engine, r *twilio.Request) (any, error) {
-	list, err := e.TaskChannels(r.Path("WorkspaceSid"))
-	if err != nil {
-		return nil, err
-	}
-	return twilio.Paginate(r, r.URL(wsPath(r)+"/TaskChannels"), "channels", list,
-		func(c *TaskChannel) any { return renderTaskChannel(r, e.env.AccountSID, c) }, maxPageSize)
-}
 
 func createTaskChannel(e *Engine, r *twilio.Request) (any, error) {
 	name, err := r.Form.Required("FriendlyName")
@@ -224,22 +200,6 @@ func deleteTaskChannel(e *Engine, r *twilio.Request) (any, error) {
 
 // --- Workers
 
-func listWorkers(e *Engine, r *twilio.Request) (any, error) {
-	f := WorkerFilter{Available: r.Form.OptBool("Available")}
-	f.ActivitySID, _ = r.Form.String("ActivitySid")
-	f.ActivityName, _ = r.Form.String("ActivityName")
-	f.FriendlyName, _ = r.Form.String("FriendlyName")
-	f.TaskQueueSID, _ = r.Form.String("TaskQueueSid")
-	f.TaskQueueName, _ = r.Form.String("TaskQueueName")
-	f.TargetWorkersExpression, _ = r.Form.String("TargetWorkersExpression")
-	list, err := e.Workers(r.Path("WorkspaceSid"), f)
-	if err != nil {
-		return nil, err
-	}
-	return twilio.Paginate(r, r.URL(wsPath(r)+"/Workers"), "workers", list,
-		func(w *Worker) any { return renderWorker(r, e.env.AccountSID, w) }, maxPageSize)
-}
-
 func createWorker(e *Engine, r *twilio.Request) (any, error) {
 	name, err := r.Form.Required("FriendlyName")
 	if err != nil {
@@ -278,15 +238,6 @@ func deleteWorker(e *Engine, r *twilio.Request) (any, error) {
 	return nil, e.DeleteWorker(r.Path("WorkspaceSid"), r.Path("Sid"))
 }
 
-func listWorkerChannels(e *Engine, r *twilio.Request) (any, error) {
-	w, err := e.Worker(r.Path("WorkspaceSid"), r.Path("WorkerSid"))
-	if err != nil {
-		return nil, err
-	}
-	return twilio.Paginate(r, r.URL(wsPath(r)+"/Workers/"+w.SID+"/Channels"), "channels", w.Channels(),
-		func(wc *WorkerChannel) any { return renderWorkerChannel(r, e.env.AccountSID, wc) }, maxPageSize)
-}
-
 func fetchWorkerChannel(e *Engine, r *twilio.Request) (any, error) {
 	wc, err := e.WorkerChannel(r.Path("WorkspaceSid"), r.Path("WorkerSid"), r.Path("Sid"))
 	if err != nil {
@@ -309,27 +260,6 @@ func updateWorkerChannel(e *Engine, r *twilio.Request) (any, error) {
 }
 
 // --- Reservations (both views)
-
-func listReservations(e *Engine, r *twilio.Request, f ReservationFilter, byWorker bool, listPath string) (any, error) {
-	f.Status = r.Form.Strings("ReservationStatus")
-	list, err := e.Reservations(r.Path("WorkspaceSid"), f)
-	if err != nil {
-		return nil, err
-	}
-	return twilio.Paginate(r, r.URL(listPath), "reservations", list,
-		func(res *Reservation) any { return renderReservation(r, res, byWorker) }, maxPageSize)
-}
-
-func listWorkerReservations(e *Engine, r *twilio.Request) (any, error) {
-	wk := r.Path("WorkerSid")
-	return listReservations(e, r, ReservationFilter{WorkerSID: wk}, true, wsPath(r)+"/Workers/"+wk+"/Reservations")
-}
-
-func listTaskReservations(e *Engine, r *twilio.Request) (any, error) {
-	f := ReservationFilter{TaskSID: r.Path("TaskSid")}
-	f.WorkerSID, _ = r.Form.String("WorkerSid")
-	return listReservations(e, r, f, false, wsPath(r)+"/Tasks/"+f.TaskSID+"/Reservations")
-}
 
 func fetchWorkerReservation(e *Engine, r *twilio.Request) (any, error) {
 	res, err := e.WorkerReservation(r.Path("WorkspaceSid"), r.Path("WorkerSid"), r.Path("Sid"))
@@ -367,19 +297,6 @@ func updateTaskReservation(e *Engine, r *twilio.Request) (any, error) {
 }
 
 // --- TaskQueues
-
-func listTaskQueues(e *Engine, r *twilio.Request) (any, error) {
-	var f TaskQueueFilter
-	f.FriendlyName, _ = r.Form.String("FriendlyName")
-	f.WorkerSID, _ = r.Form.String("WorkerSid")
-	f.EvaluateWorkerAttributes, _ = r.Form.String("EvaluateWorkerAttributes")
-	list, err := e.TaskQueues(r.Path("WorkspaceSid"), f)
-	if err != nil {
-		return nil, err
-	}
-	return twilio.Paginate(r, r.URL(wsPath(r)+"/TaskQueues"), "task_queues", list,
-		func(q *TaskQueue) any { return renderTaskQueue(r, e.env.AccountSID, q) }, maxPageSize)
-}
 
 func createTaskQueue(e *Engine, r *twilio.Request) (any, error) {
 	name, err := r.Form.Required("FriendlyName")
@@ -431,16 +348,6 @@ func deleteTaskQueue(e *Engine, r *twilio.Request) (any, error) {
 }
 
 // --- Workflows
-
-func listWorkflows(e *Engine, r *twilio.Request) (any, error) {
-	name, _ := r.Form.String("FriendlyName")
-	list, err := e.Workflows(r.Path("WorkspaceSid"), name)
-	if err != nil {
-		return nil, err
-	}
-	return twilio.Paginate(r, r.URL(wsPath(r)+"/Workflows"), "workflows", list,
-		func(wf *Workflow) any { return renderWorkflow(r, e.env.AccountSID, wf) }, maxPageSize)
-}
 
 func createWorkflow(e *Engine, r *twilio.Request) (any, error) {
 	name, err := r.Form.Required("FriendlyName")
@@ -494,28 +401,6 @@ func deleteWorkflow(e *Engine, r *twilio.Request) (any, error) {
 }
 
 // --- Tasks
-
-func listTasks(e *Engine, r *twilio.Request) (any, error) {
-	f := TaskFilter{AssignmentStatus: r.Form.Strings("AssignmentStatus")}
-	var err error
-	if f.Priority, err = r.Form.OptInt("Priority", 0, math.MaxInt32); err != nil {
-		return nil, err
-	}
-	f.WorkflowSID, _ = r.Form.String("WorkflowSid")
-	f.WorkflowName, _ = r.Form.String("WorkflowName")
-	f.TaskQueueSID, _ = r.Form.String("TaskQueueSid")
-	f.TaskQueueName, _ = r.Form.String("TaskQueueName")
-	f.TaskChannel, _ = r.Form.String("TaskChannel")
-	f.EvaluateTaskAttributes, _ = r.Form.String("EvaluateTaskAttributes")
-	f.Ordering, _ = r.Form.String("Ordering")
-	list, err := e.ListTasks(r.Path("WorkspaceSid"), f)
-	if err != nil {
-		return nil, err
-	}
-	now := e.Now()
-	return twilio.Paginate(r, r.URL(wsPath(r)+"/Tasks"), "tasks", list,
-		func(t *Task) any { return renderTask(r, now, t) }, maxPageSize)
-}
 
 func createTask(e *Engine, r *twilio.Request) (any, error) {
 	f := r.Form

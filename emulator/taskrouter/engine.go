@@ -46,6 +46,8 @@ type Engine struct {
 
 	vars    expr.Vars // scratch evaluation context (engine is single-threaded)
 	scratch []*Worker // scratch candidate list for tryReserve
+
+	hist history // stored Events, statistics counters (events.go, statistics.go)
 }
 
 // New returns an empty TaskRouter engine for the account described by e.
@@ -65,9 +67,11 @@ func (e *Engine) Subscribe(fn func(Event)) { e.listeners = append(e.listeners, f
 
 func (e *Engine) nextSeq() uint64 { e.seq++; return e.seq }
 
-// emit records ev on the timeline and queues it for listeners.
+// emit records ev on the timeline, stores it as an Event resource (with
+// statistics and callbacks, see observe) and queues it for listeners.
 func (e *Engine) emit(ev Event, sid, summary string, refs map[string]string) {
 	e.env.Record(productName, ev.Type, sid, summary, refs)
+	e.observe(ev, sid, summary, refs)
 	if len(e.listeners) > 0 {
 		e.outbox = append(e.outbox, ev)
 	}

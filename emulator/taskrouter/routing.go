@@ -15,7 +15,10 @@ package taskrouter
 // of the queues it belongs to: FIFO queues serve priority desc then oldest,
 // LIFO newest first; the workspace's prioritize_queue_order decides between
 // FIFO and LIFO queues. Each task reserves the eligible workers idle longest
-// (order_by clauses first), up to the queue's max_reserved_workers.
+// (order_by clauses first), up to the queue's max_reserved_workers. Both
+// directions go through the indexes of index.go (queue membership, ready
+// workers per queue and channel, task lanes), so no decision scans all tasks
+// or all workers.
 
 import (
 	"fmt"
@@ -124,19 +127,28 @@ func (e *Engine) enterStep(ws *Workspace, t *Task, f *filterConfig, fi, ti int, 
 	return true
 }
 
-// queueCounters are the skip_if counters over the workers in q.
+// queueCounters are the skip_if counters over the workers in q, from the
+// membership counts (a live scan only for clock-dependent expressions).
 func (e *Engine) queueCounters(ws *Workspace, q *TaskQueue) map[string]float64 {
 	c := map[string]float64{"workers.available": 0, "workers.unavailable": 0}
-	for _, w := range ws.workers.list {
-		if q.targetExpr == nil || !e.matchesWorker(q.targetExpr, w) {
-			continue
+	if q.idx.timeDependent {
+		for _, w := range ws.workers.list {
+			if !e.inQueue(q, w) {
+				continue
+			}
+			if w.Available {
+				c["workers.available"]++
+			} else {
+				c["workers.unavailable"]++
+			}
+			c["workers."+w.ActivitySID]++
 		}
-		if w.Available {
-			c["workers.available"]++
-		} else {
-			c["workers.unavailable"]++
-		}
-		c["workers."+w.ActivitySID]++
+		return c
+	}
+	c["workers.available"] = float64(q.idx.available)
+	c["workers.unavailable"] = float64(q.idx.members - q.idx.available)
+	for act, n := range q.idx.byActivity {
+		c["workers."+act] = float64(n)
 	}
 	return c
 }
@@ -199,9 +211,12 @@ func (e *Engine) setWaitingStatus(t *Task) {
 }
 
 // tryReserve creates reservations for t with the best eligible workers, up
-// to its queue's max_reserved_workers, and reports how many it created.
+// to its queue's max_reserved_workers, and reports how many it created. It
+// walks the queue's ready set for t's channel longest idle first, so it never
+// looks at busy or unavailable workers and, without order_by, stops at the
+// first eligible ones.
 func (e *Engine) tryReserve(ws *Workspace, t *Task) int {
-	if !t.waiting() || !t.queued {
+	if !t.waiting() || !t.queued || t.lane == nil {
 		return 0
 	}
 	need := t.queue.MaxReservedWorkers - t.pendingRes
@@ -209,16 +224,21 @@ func (e *Engine) tryReserve(ws *Workspace, t *Task) int {
 		return 0
 	}
 	now := e.env.Now()
+	tg := t.target
 	cands := e.scratch[:0]
-	for _, w := range ws.workers.list {
-		if e.eligible(ws, t, w, now) {
+	if tg.knownWorker != nil {
+		if w := e.knownWorker(ws, t); w != nil && e.eligible(ws, t, w, now) {
 			cands = append(cands, w)
 		}
-	}
-	if len(cands) > 1 {
-		e.sortWorkers(t, cands)
+	} else if set := t.queue.idx.ready[t.channel]; set != nil {
+		e.scanReady(ws, t, set, need, now)
+		cands = e.scratch
+		if len(tg.orderBy) > 0 && len(cands) > 1 {
+			e.sortWorkers(t, cands)
+		}
 	}
 	n := min(need, len(cands))
+	e.scratch = nil // owned by this call until the reservations exist (re-entry safe)
 	for _, w := range cands[:n] {
 		e.createReservation(ws, t, w)
 	}
@@ -227,32 +247,57 @@ func (e *Engine) tryReserve(ws *Workspace, t *Task) int {
 	return n
 }
 
+// scanReady collects into e.scratch the eligible workers of set in idle
+// order: the first need of them, or all when order_by will sort them.
+func (e *Engine) scanReady(ws *Workspace, t *Task, set *olist[readyEntry], need int, now time.Time) {
+	all := len(t.target.orderBy) > 0
+	e.freshReady(ws, set, t.channel, func(w *Worker) bool {
+		if e.eligible(ws, t, w, now) {
+			e.scratch = append(e.scratch, w)
+		}
+		return all || len(e.scratch) < need
+	})
+}
+
+// knownWorker resolves a known-worker target to the worker the task names.
+func (e *Engine) knownWorker(ws *Workspace, t *Task) *Worker {
+	v, ok := lookupPath(t.AttributesMap, t.target.knownWorker).(string)
+	if !ok {
+		return nil
+	}
+	if t.target.knownByName {
+		return ws.workerByName(v)
+	}
+	return ws.workers.get(v)
+}
+
 // eligible implements section 4.1: available activity, room on the task's
 // channel, queue target_workers, target expression, known worker, and no
 // pending reservation for this task already.
 func (e *Engine) eligible(ws *Workspace, t *Task, w *Worker, now time.Time) bool {
-	if !w.Available || t.skipWorker == w {
+	if t.skipWorker == w {
 		return false
 	}
 	wc := w.channelFor(t.channel)
-	if wc == nil {
+	if wc == nil || !readyOn(ws, w, wc) || hasPending(t, w) || !e.inQueue(t.queue, w) {
 		return false
 	}
-	if ws.MultiTaskEnabled {
-		if !wc.hasRoom() {
-			return false
-		}
-	} else if w.active > 0 || !wc.Available || wc.ConfiguredCapacity <= 0 {
-		return false
-	}
+	return e.targetAccepts(t, w, now)
+}
+
+// hasPending reports whether w already holds a pending reservation for t.
+func hasPending(t *Task, w *Worker) bool {
 	for _, r := range t.resList {
 		if r.worker == w && r.ReservationStatus == StatusPending {
-			return false
+			return true
 		}
 	}
-	if t.queue.targetExpr == nil || !e.matchesWorker(t.queue.targetExpr, w) {
-		return false
-	}
+	return false
+}
+
+// targetAccepts applies the task's workflow target: its worker expression
+// and its known worker.
+func (e *Engine) targetAccepts(t *Task, w *Worker, now time.Time) bool {
 	tg := t.target
 	if tg.expr != nil {
 		e.vars = expr.Vars{Default: w.AttributesMap, Task: t.AttributesMap, Worker: w.AttributesMap, WorkerInfo: &w.info, Now: now}
@@ -353,26 +398,70 @@ func (e *Engine) offerWorkerExcept(ws *Workspace, w *Worker, skip *Task) {
 	if ws.workers.get(w.SID) != w {
 		return
 	}
-	now := e.env.Now()
 	for w.Available {
-		var best *Task
-		for _, q := range ws.queues.list {
-			if len(q.waiting) == 0 || q.targetExpr == nil || !e.matchesWorker(q.targetExpr, w) {
-				continue
-			}
-			for _, t := range q.waiting {
-				if t != skip && t.pendingRes < q.MaxReservedWorkers && e.eligible(ws, t, w, now) {
-					if best == nil || e.servedBefore(ws, t, best) {
-						best = t
-					}
-					break
-				}
-			}
-		}
+		best := e.nextTaskFor(ws, w, skip)
 		if best == nil || e.tryReserve(ws, best) == 0 {
 			return
 		}
 	}
+}
+
+// nextTaskFor is the routing decision for a worker with room: the waiting
+// task it should be offered next (nil if none), other than skip. It looks
+// only at the lanes of the worker's queues, from their heads; it changes
+// nothing.
+func (e *Engine) nextTaskFor(ws *Workspace, w *Worker, skip *Task) *Task {
+	now := e.env.Now()
+	var best *Task
+	for _, q := range w.queues {
+		if q.idx.waiting.Len() == 0 || (q.idx.timeDependent && !e.matchesWorker(q.targetExpr, w)) {
+			continue
+		}
+		for _, ln := range q.idx.lanes {
+			best = e.bestInLane(ws, ln, w, skip, best, now)
+		}
+		if len(q.idx.known) > 0 {
+			for _, ln := range q.idx.known[knownKey{v: w.SID}] {
+				best = e.bestInLane(ws, ln, w, skip, best, now)
+			}
+			for _, ln := range q.idx.known[knownKey{byName: true, v: w.nameKey}] {
+				best = e.bestInLane(ws, ln, w, skip, best, now)
+			}
+		}
+	}
+	return best
+}
+
+// bestInLane returns the first task of ln that w may take if it is served
+// before best, else best. A lane is in serving order, so the walk stops at
+// the first task not served before best; and unless the target expression
+// reads task attributes, a task refused for a reason other than its own
+// reservations refuses w for the whole lane.
+func (e *Engine) bestInLane(ws *Workspace, ln *lane, w *Worker, skip, best *Task, now time.Time) *Task {
+	if ln.open.Len() == 0 {
+		return best
+	}
+	wc := w.channelFor(ln.key.channel)
+	if wc == nil || !readyOn(ws, w, wc) {
+		return best
+	}
+	for _, c := range ln.open.chunks {
+		for _, t := range c {
+			if best != nil && !e.servedBefore(ws, t, best) {
+				return best
+			}
+			if t == skip || t.skipWorker == w || hasPending(t, w) {
+				continue
+			}
+			if e.targetAccepts(t, w, now) {
+				return t
+			}
+			if !ln.taskDep {
+				return best
+			}
+		}
+	}
+	return best
 }
 
 // servedBefore orders tasks from different queues for one worker.
@@ -396,6 +485,8 @@ func (e *Engine) createReservation(ws *Workspace, t *Task, w *Worker) {
 	t.pendingRes++
 	e.assignSeq++
 	w.lastAssigned, wc.lastAssigned = e.assignSeq, e.assignSeq
+	t.queue.syncOpen(t)
+	e.syncReady(ws, w)
 	t.resList = append(t.resList, r)
 	w.reservations = append(w.reservations, r)
 	ws.reservations.add(r.SID, r)
@@ -418,6 +509,9 @@ func (e *Engine) release(r *Reservation) {
 	case StatusPending:
 		r.wc.pending--
 		r.task.pendingRes--
+		if r.task.queued {
+			r.task.queue.syncOpen(r.task)
+		}
 	case StatusAccepted, StatusWrapping:
 		r.wc.AssignedTasks--
 	default:
@@ -425,6 +519,7 @@ func (e *Engine) release(r *Reservation) {
 	}
 	r.worker.active--
 	stopTimer(&r.timer)
+	e.syncReady(r.worker.ws, r.worker)
 }
 
 // endReservation moves a pending reservation to a final status.
@@ -483,6 +578,13 @@ func (e *Engine) afterOfferEnded(ws *Workspace, t *Task, w *Worker) {
 		e.reevaluate(ws, t, w)
 		return
 	}
+	if t.waiting() && t.queued {
+		// Other reservations are still pending: refill the freed slot
+		// (max_reserved_workers) with someone else.
+		t.skipWorker = w
+		e.tryReserve(ws, t)
+		t.skipWorker = nil
+	}
 	e.offerWorkerExcept(ws, w, t)
 }
 
@@ -505,6 +607,7 @@ func (e *Engine) acceptReservation(ws *Workspace, r *Reservation) {
 		t.queue.dequeue(t)
 		t.queued = false
 	}
+	e.syncReady(ws, w)
 	stopTimer(&t.stepTimer)
 	stopTimer(&t.ttlTimer)
 	t.stepGen++

@@ -60,6 +60,7 @@ func (e *Engine) CreateTaskChannel(wsSID string, p CreateTaskChannelParams) (*Ta
 	ws.channels.add(sid, c)
 	for _, w := range ws.workers.list {
 		w.channels = append(w.channels, newWorkerChannel(w, c, now))
+		e.syncReady(ws, w)
 	}
 	e.emit(Event{Type: "task-channel.created", WorkspaceSID: ws.SID}, sid,
 		fmt.Sprintf("task channel %s %q created", sid, c.UniqueName),
@@ -88,8 +89,9 @@ func (e *Engine) UpdateTaskChannel(wsSID, sid string, p UpdateTaskChannelParams)
 		}
 		c.FriendlyName = *p.FriendlyName
 	}
-	if p.ChannelOptimizedRouting != nil {
+	if p.ChannelOptimizedRouting != nil && *p.ChannelOptimizedRouting != c.ChannelOptimizedRouting {
 		c.ChannelOptimizedRouting = *p.ChannelOptimizedRouting
+		e.syncAllReady(ws) // the channel's idle order changed
 	}
 	c.DateUpdated = e.env.Now()
 	e.emit(Event{Type: "task-channel.updated", WorkspaceSID: ws.SID}, c.SID,
@@ -114,6 +116,7 @@ func (e *Engine) DeleteTaskChannel(wsSID, sid string) error {
 	for _, w := range ws.workers.list {
 		for i, wc := range w.channels {
 			if wc.channel == c {
+				e.dropWorkerChannel(w, wc)
 				w.channels = append(w.channels[:i], w.channels[i+1:]...)
 				break
 			}

@@ -2,7 +2,7 @@ package taskrouter
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,9 +27,9 @@ type TaskQueue struct {
 	DateUpdated             time.Time
 
 	targetExpr *expr.Expr // nil when TargetWorkers is empty: matches nobody
-	// waiting holds the queue's pending/reserved tasks in serving order
-	// (FIFO: priority desc then oldest; LIFO: newest first).
-	waiting []*Task
+	// idx holds the waiting tasks (FIFO: priority desc then oldest; LIFO:
+	// newest first), their lanes and the ready workers; see index.go.
+	idx queueIndex
 }
 
 // DefaultTargetWorkers is what Twilio uses when TargetWorkers is not sent.
@@ -92,7 +92,9 @@ func (e *Engine) CreateTaskQueue(wsSID string, p CreateTaskQueueParams) (*TaskQu
 	q := &TaskQueue{SID: sid, WorkspaceSID: ws.SID, FriendlyName: p.FriendlyName, TargetWorkers: tw,
 		MaxReservedWorkers: p.MaxReservedWorkers, TaskOrder: order, DateCreated: now, DateUpdated: now, targetExpr: x}
 	q.setActivities(resAct, asgAct)
+	q.initIndex()
 	ws.queues.add(sid, q)
+	e.rebuildMembership(ws, q)
 	e.emit(Event{Type: "task-queue.created", WorkspaceSID: ws.SID, TaskQueueSID: sid}, sid,
 		fmt.Sprintf("task queue %s %q created (target_workers %s)", sid, q.FriendlyName, q.TargetWorkers),
 		map[string]string{"workspace_sid": ws.SID, "task_queue_name": q.FriendlyName})
@@ -173,21 +175,36 @@ func (e *Engine) UpdateTaskQueue(wsSID, sid string, p UpdateTaskQueueParams) (*T
 	}
 	setStr(&q.FriendlyName, p.FriendlyName)
 	if p.TargetWorkers != nil {
-		q.TargetWorkers, q.targetExpr = *p.TargetWorkers, x
+		q.TargetWorkers = *p.TargetWorkers
+		q.setTargetExpr(x)
+		e.rebuildMembership(ws, q)
 		e.emit(Event{Type: "task-queue.expression.updated", WorkspaceSID: ws.SID, TaskQueueSID: q.SID}, q.SID,
 			fmt.Sprintf("task queue %s target_workers now %q", q.FriendlyName, q.TargetWorkers),
 			map[string]string{"workspace_sid": ws.SID, "task_queue_name": q.FriendlyName})
 	}
-	if p.MaxReservedWorkers != nil {
+	if p.MaxReservedWorkers != nil && *p.MaxReservedWorkers != q.MaxReservedWorkers {
 		q.MaxReservedWorkers = *p.MaxReservedWorkers
+		for _, c := range q.idx.waiting.chunks {
+			for _, t := range c {
+				q.syncOpen(t)
+			}
+		}
 	}
 	if p.TaskOrder != nil && order != q.TaskOrder {
 		q.TaskOrder = order
-		sort.SliceStable(q.waiting, func(i, j int) bool { return q.before(q.waiting[i], q.waiting[j]) })
+		q.idx.waiting.resort()
+		for _, ln := range q.idx.byKey {
+			ln.open.resort()
+		}
 	}
 	q.setActivities(resAct, asgAct)
 	q.DateUpdated = e.env.Now()
-	for _, t := range append([]*Task(nil), q.waiting...) {
+	// Offer the waiting tasks again (new members, a higher limit), in serving
+	// order, for as long as some member is ready to take one.
+	for _, t := range q.Waiting() {
+		if !q.hasReady() {
+			break
+		}
 		e.tryReserve(ws, t)
 	}
 	return q, nil
@@ -206,14 +223,15 @@ func (e *Engine) DeleteTaskQueue(wsSID, sid string) error {
 			return twilio.BadRequest("TaskQueue %s cannot be deleted: workflow %q routes to it", q.SID, wf.FriendlyName)
 		}
 	}
-	if len(q.waiting) > 0 {
-		return twilio.BadRequest("TaskQueue %s cannot be deleted: %d tasks are waiting in it", q.SID, len(q.waiting))
+	if n := q.idx.waiting.Len(); n > 0 {
+		return twilio.BadRequest("TaskQueue %s cannot be deleted: %d tasks are waiting in it", q.SID, n)
 	}
 	for _, t := range ws.tasks.list {
 		if t.queue == q && !t.terminal() {
 			return twilio.BadRequest("TaskQueue %s cannot be deleted: task %s is %s in it", q.SID, t.SID, t.AssignmentStatus)
 		}
 	}
+	e.dropQueue(ws, q)
 	ws.queues.remove(sid)
 	e.emit(Event{Type: "task-queue.deleted", WorkspaceSID: ws.SID, TaskQueueSID: sid}, sid,
 		fmt.Sprintf("task queue %s %q deleted", sid, q.FriendlyName),
@@ -255,37 +273,51 @@ type TaskQueueFilter struct {
 	WorkerSID string
 	// EvaluateWorkerAttributes keeps the queues matching these worker attributes (JSON).
 	EvaluateWorkerAttributes string
+	// Ordering is "DateUpdated:asc" or "DateUpdated:desc" (the values
+	// Twilio's SDKs send); default creation order.
+	Ordering string
 }
 
-// TaskQueues lists a workspace's queues, oldest first.
+// TaskQueues lists a workspace's queues matching f, oldest first unless
+// f.Ordering says otherwise.
 func (e *Engine) TaskQueues(wsSID string, f TaskQueueFilter) ([]*TaskQueue, error) {
 	ws, err := e.ws(wsSID)
 	if err != nil {
 		return nil, err
 	}
-	var vars *expr.Vars
+	var w *Worker
 	if f.WorkerSID != "" {
-		w := ws.workers.get(f.WorkerSID)
-		if w == nil {
+		if w = ws.workers.get(f.WorkerSID); w == nil {
 			return nil, twilio.InvalidParam("WorkerSid", "%q is not a Worker in workspace %s", f.WorkerSID, ws.SID)
 		}
-		vars = &expr.Vars{Default: w.AttributesMap, Worker: w.AttributesMap, WorkerInfo: &w.info, Now: e.env.Now()}
-	} else if f.EvaluateWorkerAttributes != "" {
+	}
+	var vars *expr.Vars
+	if f.EvaluateWorkerAttributes != "" {
 		m, err := twilio.ParseJSONObject("EvaluateWorkerAttributes", f.EvaluateWorkerAttributes)
 		if err != nil {
 			return nil, err
 		}
 		vars = &expr.Vars{Default: m, Worker: m, Now: e.env.Now()}
 	}
+	desc, err := parseOrdering("Ordering", f.Ordering, "DateUpdated")
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*TaskQueue, 0, len(ws.queues.list))
 	for _, q := range ws.queues.list {
-		if f.FriendlyName != "" && q.FriendlyName != f.FriendlyName {
-			continue
-		}
-		if vars != nil && (q.targetExpr == nil || !q.targetExpr.Eval(vars)) {
+		if (f.FriendlyName != "" && q.FriendlyName != f.FriendlyName) || (w != nil && !e.inQueue(q, w)) ||
+			(vars != nil && (q.targetExpr == nil || !q.targetExpr.Eval(vars))) {
 			continue
 		}
 		out = append(out, q)
+	}
+	if desc != nil {
+		slices.SortStableFunc(out, func(a, b *TaskQueue) int {
+			if *desc {
+				return b.DateUpdated.Compare(a.DateUpdated)
+			}
+			return a.DateUpdated.Compare(b.DateUpdated)
+		})
 	}
 	return out, nil
 }
@@ -319,30 +351,38 @@ func (q *TaskQueue) before(a, b *Task) bool {
 	return a.seq < b.seq
 }
 
-// enqueue inserts t in serving order (binary search: no full scan).
+// enqueue adds t (routed to a target in this queue) to the waiting set and
+// to its lane; O(log n).
 func (q *TaskQueue) enqueue(t *Task) {
-	i := sort.Search(len(q.waiting), func(i int) bool { return q.before(t, q.waiting[i]) })
-	q.waiting = append(q.waiting, nil)
-	copy(q.waiting[i+1:], q.waiting[i:])
-	q.waiting[i] = t
+	q.idx.waiting.insert(t)
+	if ln := q.laneFor(t); ln != nil {
+		ln.n++
+		t.lane = ln
+		q.syncOpen(t)
+	}
 }
 
 // dequeue removes t; its ordering key must not have changed since enqueue.
 func (q *TaskQueue) dequeue(t *Task) {
-	i := sort.Search(len(q.waiting), func(i int) bool { return !q.before(q.waiting[i], t) })
-	for ; i < len(q.waiting); i++ {
-		if q.waiting[i] == t {
-			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
-			return
-		}
+	q.idx.waiting.remove(t)
+	ln := t.lane
+	if ln == nil {
+		return
 	}
-	for i, x := range q.waiting { // defensive: key changed under us
-		if x == t {
-			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
-			return
-		}
+	if t.inOpen {
+		ln.open.remove(t)
+		t.inOpen = false
+	}
+	t.lane = nil
+	if ln.n--; ln.n == 0 {
+		q.dropLane(ln)
 	}
 }
 
 // Waiting returns the queue's pending and reserved tasks in serving order.
-func (q *TaskQueue) Waiting() []*Task { return append([]*Task(nil), q.waiting...) }
+func (q *TaskQueue) Waiting() []*Task {
+	return q.idx.waiting.appendTo(make([]*Task, 0, q.idx.waiting.Len()))
+}
+
+// WaitingCount is the number of pending and reserved tasks in the queue.
+func (q *TaskQueue) WaitingCount() int { return q.idx.waiting.Len() }

@@ -64,7 +64,9 @@ type Task struct {
 	workflow *Workflow
 	channel  *TaskChannel
 	queue    *TaskQueue
-	queued   bool // in queue.waiting
+	queued   bool  // in queue's waiting set (see index.go)
+	lane     *lane // routing lane in queue while queued; nil if its known worker names nobody
+	inOpen   bool  // in lane.open: may take another reservation
 
 	// routing position
 	cfg         *routingConfig
@@ -264,6 +266,7 @@ func (e *Engine) UpdateTask(wsSID, sid string, p UpdateTaskParams) (*Task, error
 			t.Attributes, t.AttributesMap = attrs, m
 			reroute = true
 		}
+		prevPriority := t.Priority
 		if p.Priority != nil {
 			t.Priority = *p.Priority
 		}
@@ -278,7 +281,11 @@ func (e *Engine) UpdateTask(wsSID, sid string, p UpdateTaskParams) (*Task, error
 			t.queue.enqueue(t)
 		}
 		t.DateUpdated = now
-		e.emit(e.taskEvent("task.updated", t), t.SID, fmt.Sprintf("task %s updated", t.SID), taskRefs(t))
+		refs := taskRefs(t)
+		if prevPriority != t.Priority {
+			refs["previous_task_priority"] = fmt.Sprint(prevPriority)
+		}
+		e.emit(e.taskEvent("task.updated", t), t.SID, fmt.Sprintf("task %s updated", t.SID), refs)
 	}
 	switch status {
 	case TaskCanceled:
@@ -369,6 +376,8 @@ type TaskFilter struct {
 	TaskQueueName          string
 	TaskChannel            string // unique name or TC SID
 	EvaluateTaskAttributes string // expression over task attributes
+	RoutingTarget          string // the RoutingTarget the task was created with
+	HasAddons              *bool  // true: tasks with add-on results; false: without
 	// Ordering is Twilio's "DateCreated|Priority|VirtualStartTime[:asc|:desc]",
 	// comma separated; default DateCreated:asc.
 	Ordering string
@@ -410,7 +419,9 @@ func (e *Engine) ListTasks(wsSID string, f TaskFilter) ([]*Task, error) {
 			(f.WorkflowName != "" && t.WorkflowFriendlyName != f.WorkflowName) ||
 			(f.TaskQueueSID != "" && t.TaskQueueSID != f.TaskQueueSID) ||
 			(f.TaskQueueName != "" && t.TaskQueueFriendlyName != f.TaskQueueName) ||
-			(f.TaskChannel != "" && t.TaskChannelUniqueName != f.TaskChannel && t.TaskChannelSID != f.TaskChannel) {
+			(f.TaskChannel != "" && t.TaskChannelUniqueName != f.TaskChannel && t.TaskChannelSID != f.TaskChannel) ||
+			(f.RoutingTarget != "" && t.RoutingTarget != f.RoutingTarget) ||
+			(f.HasAddons != nil && t.hasAddons() != *f.HasAddons) {
 			continue
 		}
 		if x != nil && !x.Eval(&expr.Vars{Default: t.AttributesMap, Task: t.AttributesMap, Now: e.env.Now()}) {
@@ -422,6 +433,13 @@ func (e *Engine) ListTasks(wsSID string, f TaskFilter) ([]*Task, error) {
 		slices.SortStableFunc(out, less)
 	}
 	return out, nil
+}
+
+// hasAddons reports whether the task carries add-on results (addons other
+// than the empty object).
+func (t *Task) hasAddons() bool {
+	a := strings.TrimSpace(t.Addons)
+	return a != "" && a != "{}" && a != "null"
 }
 
 // taskOrdering parses the Ordering list filter into a comparison.

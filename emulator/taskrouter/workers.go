@@ -2,6 +2,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,12 @@ type Worker struct {
 	channels     []*WorkerChannel
 	reservations []*Reservation // every reservation ever offered, oldest first
 	active       int            // reservations pending, accepted or wrapping
+
+	// routing indexes (index.go)
+	ws      *Workspace
+	queues  []*TaskQueue // queues whose target_workers the worker matches
+	nameKey string       // case-folded FriendlyName
+	slot    uint32       // Workspace.idx.slots index
 }
 
 // Channels returns the worker's channels in task-channel order.
@@ -60,6 +67,8 @@ type WorkerChannel struct {
 	pending      int    // pending reservations on this channel
 	lastAssigned uint64 // assignSeq of the last reservation on this channel (channel-optimized routing)
 	channel      *TaskChannel
+	inReady      bool   // in the ready sets of the worker's queues (index.go)
+	readyKey     uint64 // idle key it was inserted with (may lag idleKey; see freshReady)
 }
 
 // AvailableCapacityPercentage is the share of capacity not taken by assigned
@@ -137,6 +146,7 @@ func (e *Engine) CreateWorker(wsSID string, p CreateWorkerParams) (*Worker, erro
 		w.channels = append(w.channels, newWorkerChannel(w, c, now))
 	}
 	ws.workers.add(sid, w)
+	e.indexWorker(ws, w)
 	e.emit(Event{Type: "worker.created", WorkspaceSID: ws.SID, WorkerSID: sid}, sid,
 		fmt.Sprintf("worker %s %q created in activity %s", sid, w.FriendlyName, w.ActivityName),
 		map[string]string{"workspace_sid": ws.SID, "worker_sid": w.SID, "worker_name": w.FriendlyName, "activity_sid": w.ActivitySID, "activity_name": w.ActivityName})
@@ -195,15 +205,22 @@ func (e *Engine) UpdateWorker(wsSID, sid string, p UpdateWorkerParams) (*Worker,
 	}
 	now := e.env.Now()
 	if p.FriendlyName != nil {
+		ws.unindexWorkerName(w)
 		w.FriendlyName = *p.FriendlyName
 		w.info.FriendlyName = w.FriendlyName
+		ws.indexWorkerName(w)
 		for _, r := range w.reservations {
 			r.WorkerName = w.FriendlyName
 		}
 	}
 	w.DateUpdated = now
+	if p.FriendlyName != nil || p.Attributes != nil {
+		if p.Attributes != nil {
+			w.Attributes, w.AttributesMap = attrs, m
+		}
+		e.refreshMembership(ws, w) // expressions read attributes and friendly_name
+	}
 	if p.Attributes != nil {
-		w.Attributes, w.AttributesMap = attrs, m
 		e.emit(Event{Type: "worker.attributes.update", WorkspaceSID: ws.SID, WorkerSID: w.SID}, w.SID,
 			fmt.Sprintf("worker %s attributes updated", w.FriendlyName),
 			map[string]string{"workspace_sid": ws.SID, "worker_sid": w.SID, "worker_name": w.FriendlyName})
@@ -224,7 +241,7 @@ func (e *Engine) UpdateWorker(wsSID, sid string, p UpdateWorkerParams) (*Worker,
 // It does not offer tasks; callers do once their whole change is applied.
 func (e *Engine) moveWorker(ws *Workspace, w *Worker, act *Activity) {
 	prev := w.activity
-	w.setActivity(act)
+	e.changeActivity(ws, w, act)
 	now := e.env.Now()
 	w.DateStatusChanged, w.DateUpdated = now, now
 	e.emit(Event{Type: "worker.activity.update", WorkspaceSID: ws.SID, WorkerSID: w.SID}, w.SID,
@@ -255,6 +272,7 @@ func (e *Engine) DeleteWorker(wsSID, sid string) error {
 	if w.active > 0 {
 		return twilio.BadRequest("Worker %s cannot be deleted while it has pending or assigned reservations", w.SID)
 	}
+	e.unindexWorker(ws, w)
 	ws.workers.remove(sid)
 	e.emit(Event{Type: "worker.deleted", WorkspaceSID: ws.SID, WorkerSID: sid}, sid,
 		fmt.Sprintf("worker %s %q deleted", sid, w.FriendlyName),
@@ -282,12 +300,7 @@ func (e *Engine) WorkerByName(wsSID, name string) (*Worker, error) {
 }
 
 func (ws *Workspace) workerByName(name string) *Worker {
-	for _, w := range ws.workers.list {
-		if strings.EqualFold(w.FriendlyName, name) {
-			return w
-		}
-	}
-	return nil
+	return ws.idx.workerNames[nameKey(name)]
 }
 
 // WorkerFilter selects workers in Workers; zero fields do not filter.
@@ -296,38 +309,45 @@ type WorkerFilter struct {
 	ActivitySID             string
 	ActivityName            string
 	FriendlyName            string // exact, case-insensitive
-	TaskQueueSID            string // workers matching the queue's target_workers
+	TaskQueueSID            string // workers eligible for the queue (matching its target_workers)
 	TaskQueueName           string
 	TargetWorkersExpression string
+	// Ordering is "DateStatusChanged:asc" or "DateStatusChanged:desc" (the
+	// values Twilio's SDKs send); default creation order.
+	Ordering string
 }
 
-// Workers lists a workspace's workers, oldest first.
+// Workers lists a workspace's workers matching f, oldest first unless
+// f.Ordering says otherwise. Queue filters use the membership index.
 func (e *Engine) Workers(wsSID string, f WorkerFilter) ([]*Worker, error) {
 	ws, err := e.ws(wsSID)
 	if err != nil {
 		return nil, err
 	}
-	var exprs []*expr.Expr
+	var queues []*TaskQueue
 	if f.TaskQueueSID != "" {
 		q := ws.queues.get(f.TaskQueueSID)
 		if q == nil {
 			return nil, twilio.InvalidParam("TaskQueueSid", "%q is not a TaskQueue in workspace %s", f.TaskQueueSID, ws.SID)
 		}
-		exprs = append(exprs, q.targetExpr)
+		queues = append(queues, q)
 	}
 	if f.TaskQueueName != "" {
 		q := ws.queueByName(f.TaskQueueName)
 		if q == nil {
 			return nil, twilio.InvalidParam("TaskQueueName", "no TaskQueue named %q in workspace %s", f.TaskQueueName, ws.SID)
 		}
-		exprs = append(exprs, q.targetExpr)
+		queues = append(queues, q)
 	}
+	var x *expr.Expr
 	if f.TargetWorkersExpression != "" {
-		x, err := parseExpr("TargetWorkersExpression", f.TargetWorkersExpression)
-		if err != nil {
+		if x, err = parseExpr("TargetWorkersExpression", f.TargetWorkersExpression); err != nil {
 			return nil, err
 		}
-		exprs = append(exprs, x)
+	}
+	desc, err := parseOrdering("Ordering", f.Ordering, "DateStatusChanged")
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*Worker, 0, len(ws.workers.list))
 next:
@@ -338,14 +358,51 @@ next:
 			(f.FriendlyName != "" && !strings.EqualFold(w.FriendlyName, f.FriendlyName)) {
 			continue
 		}
-		for _, x := range exprs {
-			if x != nil && !e.matchesWorker(x, w) {
+		for _, q := range queues {
+			if !e.inQueue(q, w) {
 				continue next
 			}
 		}
+		if x != nil && !e.matchesWorker(x, w) {
+			continue
+		}
 		out = append(out, w)
 	}
+	if desc != nil {
+		slices.SortStableFunc(out, func(a, b *Worker) int {
+			c := a.DateStatusChanged.Compare(b.DateStatusChanged)
+			if c == 0 {
+				c = cmpU64(a.seq, b.seq)
+			}
+			if *desc {
+				c = -c
+			}
+			return c
+		})
+	}
 	return out, nil
+}
+
+// parseOrdering parses a single-field Ordering filter "<field>[:asc|:desc]";
+// it returns nil for an empty value, else whether the order is descending.
+func parseOrdering(param, s, field string) (*bool, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	name, dir, _ := strings.Cut(s, ":")
+	if name != field {
+		return nil, twilio.InvalidParam(param, "%q: must be %s:asc or %s:desc", s, field, field)
+	}
+	desc := false
+	switch strings.ToLower(dir) {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		return nil, twilio.InvalidParam(param, "%q: direction must be asc or desc", s)
+	}
+	return &desc, nil
 }
 
 // UpdateWorkerChannelParams are the WorkerChannel update parameters.
@@ -379,6 +436,7 @@ func (e *Engine) UpdateWorkerChannel(wsSID, workerSID, channel string, p UpdateW
 			fmt.Sprintf("worker %s %s available=%t", w.FriendlyName, wc.TaskChannelUniqueName, wc.Available), refs)
 	}
 	wc.DateUpdated = e.env.Now()
+	e.syncReady(ws, w)
 	e.offerWorker(ws, w)
 	return wc, nil
 }

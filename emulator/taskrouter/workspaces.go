@@ -31,6 +31,8 @@ type Workspace struct {
 	workflows    store[Workflow]
 	tasks        store[Task]
 	reservations store[Reservation]
+
+	idx wsIndex // lookup indexes (index.go)
 }
 
 // DefaultActivityName is the friendly name of the default activity ("" if unset).
@@ -180,8 +182,10 @@ func (e *Engine) UpdateWorkspace(sid string, p UpdateWorkspaceParams) (*Workspac
 	setStr(&ws.TimeoutActivitySID, p.TimeoutActivitySID)
 	setStr(&ws.EventCallbackURL, p.EventCallbackURL)
 	setStr(&ws.EventsFilter, p.EventsFilter)
-	if p.MultiTaskEnabled != nil {
+	if p.MultiTaskEnabled != nil && *p.MultiTaskEnabled != ws.MultiTaskEnabled {
 		ws.MultiTaskEnabled = *p.MultiTaskEnabled
+		e.syncAllReady(ws) // readiness rules differ between the modes
+		e.offerAll(ws)
 	}
 	if p.PrioritizeQueueOrder != nil {
 		ws.PrioritizeQueueOrder = order
