@@ -42,3 +42,10 @@ Feature: Rejecting a reservation re-routes the task
     And worker "ana" rejects the reservation for task "t" and goes "Break"
     Then worker "ana" should not be able to accept the reservation for task "t"
     And task "t" should be "pending"
+
+  Scenario: A worker who rejects and stays available is offered the task again in the next cycle
+    When task "t" is created in workflow "Everyone"
+    And worker "ana" rejects the reservation for task "t"
+    Then task "t" should be "pending"
+    When 1 second passes
+    Then worker "ana" should have a pending reservation for task "t"

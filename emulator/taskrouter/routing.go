@@ -201,7 +201,29 @@ func (e *Engine) reevaluate(ws *Workspace, t *Task, skip *Worker) {
 	}
 	if skip != nil {
 		e.offerWorkerExcept(ws, skip, t)
+		if t.waiting() && t.pendingRes == 0 {
+			e.retryDeclined(ws, t)
+		}
 	}
+}
+
+// RetryDeclinedAfter is how long a task that nobody else could take waits
+// before it is offered again to workers who just declined it. TaskRouter
+// leaves them out of the current evaluation cycle only; a worker who rejects
+// and stays available gets the task back. The pause (virtual time) keeps an
+// assignment callback that always rejects from spinning.
+const RetryDeclinedAfter = time.Second
+
+// retryDeclined schedules the next evaluation cycle for t.
+func (e *Engine) retryDeclined(ws *Workspace, t *Task) {
+	e.env.Clock.AfterFunc(RetryDeclinedAfter, func() {
+		e.begin()
+		defer e.end()
+		if e.workspaces.get(ws.SID) != ws || ws.tasks.get(t.SID) != t || !t.waiting() || t.pendingRes > 0 {
+			return
+		}
+		e.tryReserve(ws, t)
+	})
 }
 
 func (e *Engine) setWaitingStatus(t *Task) {

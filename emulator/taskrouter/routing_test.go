@@ -296,6 +296,18 @@ func TestRoutingDecisions(t *testing.T) {
 			f.setActivity(alice, f.avail)
 			wantWorkers(t, task, "alice")
 		}},
+		{"reject with nobody else: the next cycle offers it to the same worker again", func(t *testing.T, f *fixture) {
+			q := f.queue("Everyone", "1==1")
+			f.workflow(defaultCfg(q), 0)
+			f.worker("alice", `{}`, true)
+			task := f.task(`{}`)
+			f.setStatus(f.pendingRes(task), StatusRejected)
+			f.advance(RetryDeclinedAfter - time.Millisecond)
+			wantStatus(t, task, TaskPending)
+			f.advance(time.Millisecond)
+			wantStatus(t, task, TaskReserved)
+			wantWorkers(t, task, "alice")
+		}},
 		{"reservation timeout moves worker to timeout activity and re-routes", func(t *testing.T, f *fixture) {
 			q := f.queue("Everyone", "1==1")
 			f.workflow(defaultCfg(q), 30)
