@@ -111,7 +111,7 @@ type credentialView struct {
 // credentialView never carries secrets; sandbox is the string Twilio
 // returns ("True"/"False") for APN credentials and null for the others.
 func (e *Engine) credentialView(r *twilio.Request, c *Credential) credentialView {
-	v := credentialView{SID: c.SID, AccountSID: e.env.AccountSID, FriendlyName: strPtr(c.FriendlyName), Type: c.Type,
+	v := credentialView{SID: c.SID, AccountSID: e.env.AccountSID, FriendlyName: twilio.NullString(c.FriendlyName), Type: c.Type,
 		DateCreated: twilio.Time(c.DateCreated), DateUpdated: twilio.Time(c.DateUpdated), URL: r.URL("/v1/Credentials/" + c.SID)}
 	if c.Type == "apn" {
 		s := "False"

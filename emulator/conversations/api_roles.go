@@ -109,9 +109,9 @@ type serviceConfigurationView struct {
 func (e *Engine) serviceConfigurationView(r *twilio.Request, c ServiceConfiguration) serviceConfigurationView {
 	base := r.URL("/v1/Services/" + c.ChatServiceSID + "/Configuration")
 	return serviceConfigurationView{ChatServiceSID: c.ChatServiceSID,
-		DefaultConversationCreatorRoleSID: strPtr(c.DefaultConversationCreatorRoleSID),
-		DefaultConversationRoleSID:        strPtr(c.DefaultConversationRoleSID),
-		DefaultChatServiceRoleSID:         strPtr(c.DefaultChatServiceRoleSID),
+		DefaultConversationCreatorRoleSID: twilio.NullString(c.DefaultConversationCreatorRoleSID),
+		DefaultConversationRoleSID:        twilio.NullString(c.DefaultConversationRoleSID),
+		DefaultChatServiceRoleSID:         twilio.NullString(c.DefaultChatServiceRoleSID),
 		ReachabilityEnabled:               c.ReachabilityEnabled, URL: base,
 		Links: map[string]string{"notifications": base + "/Notifications", "webhooks": base + "/Webhooks"}}
 }
@@ -164,12 +164,12 @@ type notificationsView struct {
 
 func (e *Engine) notificationsView(r *twilio.Request, serviceSID string, n NotificationConfiguration) notificationsView {
 	plain := func(s NotificationSetting) notificationView {
-		return notificationView{Enabled: s.Enabled, Template: strPtr(s.Template), Sound: strPtr(s.Sound)}
+		return notificationView{Enabled: s.Enabled, Template: twilio.NullString(s.Template), Sound: twilio.NullString(s.Sound)}
 	}
 	nm := plain(n.NewMessage)
 	badge := n.NewMessage.BadgeCountEnabled
 	nm.BadgeCountEnabled = &badge
-	nm.WithMedia = &notificationMediaView{Enabled: n.NewMessage.WithMediaEnabled, Template: strPtr(n.NewMessage.WithMediaTemplate)}
+	nm.WithMedia = &notificationMediaView{Enabled: n.NewMessage.WithMediaEnabled, Template: twilio.NullString(n.NewMessage.WithMediaTemplate)}
 	return notificationsView{AccountSID: e.env.AccountSID, ChatServiceSID: serviceSID, LogEnabled: n.LogEnabled,
 		NewMessage: nm, AddedToConversation: plain(n.AddedToConversation),
 		RemovedFromConversation: plain(n.RemovedFromConversation),

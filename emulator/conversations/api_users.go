@@ -32,8 +32,8 @@ type userView struct {
 // (no SDK client is ever connected to the emulator).
 func (e *Engine) userView(r *twilio.Request, s scope, u *User, single bool) userView {
 	base := r.URL(s.prefix + "/Users/" + u.SID)
-	v := userView{SID: u.SID, AccountSID: e.env.AccountSID, ChatServiceSID: u.ChatServiceSID, RoleSID: strPtr(u.RoleSID),
-		Identity: u.Identity, FriendlyName: strPtr(u.FriendlyName), Attributes: u.Attributes,
+	v := userView{SID: u.SID, AccountSID: e.env.AccountSID, ChatServiceSID: u.ChatServiceSID, RoleSID: twilio.NullString(u.RoleSID),
+		Identity: u.Identity, FriendlyName: twilio.NullString(u.FriendlyName), Attributes: u.Attributes,
 		DateCreated: twilio.Time(u.DateCreated), DateUpdated: twilio.Time(u.DateUpdated), URL: base,
 		Links: map[string]string{"user_conversations": base + "/Conversations"}}
 	if single && e.Reachable(u.ChatServiceSID) {
@@ -144,10 +144,10 @@ func (e *Engine) userConversationView(r *twilio.Request, s scope, uc *UserConver
 	conv := r.URL(s.prefix + "/Conversations/" + c.SID)
 	return userConversationView{AccountSID: e.env.AccountSID, ChatServiceSID: c.ChatServiceSID, ConversationSID: c.SID,
 		UnreadMessagesCount: uc.UnreadMessagesCount, LastReadMessageIndex: uc.LastReadMessageIndex,
-		ParticipantSID: uc.Participant.SID, UserSID: uc.UserSID, FriendlyName: strPtr(c.FriendlyName),
+		ParticipantSID: uc.Participant.SID, UserSID: uc.UserSID, FriendlyName: twilio.NullString(c.FriendlyName),
 		ConversationState: c.State, Timers: e.conversationView(r, s, c).Timers, Attributes: c.Attributes,
 		DateCreated: twilio.Time(c.DateCreated), DateUpdated: twilio.Time(c.DateUpdated),
-		NotificationLevel: uc.NotificationLevel, UniqueName: strPtr(c.UniqueName),
+		NotificationLevel: uc.NotificationLevel, UniqueName: twilio.NullString(c.UniqueName),
 		URL:   r.URL(s.prefix + "/Users/" + uc.UserSID + "/Conversations/" + c.SID),
 		Links: conversationLinks{Participant: conv + "/Participants/" + uc.Participant.SID, Conversation: conv}}
 }
@@ -259,15 +259,15 @@ func (e *Engine) participantConversationView(r *twilio.Request, s scope, pc *Par
 	c, p := pc.Conversation, pc.Participant
 	conv := r.URL(s.prefix + "/Conversations/" + c.SID)
 	v := participantConversationView{AccountSID: e.env.AccountSID, ChatServiceSID: c.ChatServiceSID, ParticipantSID: p.SID,
-		ParticipantUserSID: strPtr(pc.UserSID), ParticipantIdentity: strPtr(p.Identity), ConversationSID: c.SID,
-		ConversationUniqueName: strPtr(c.UniqueName), ConversationFriendlyName: strPtr(c.FriendlyName),
+		ParticipantUserSID: twilio.NullString(pc.UserSID), ParticipantIdentity: twilio.NullString(p.Identity), ConversationSID: c.SID,
+		ConversationUniqueName: twilio.NullString(c.UniqueName), ConversationFriendlyName: twilio.NullString(c.FriendlyName),
 		ConversationAttributes: c.Attributes, ConversationDateCreated: twilio.Time(c.DateCreated),
 		ConversationDateUpdated: twilio.Time(c.DateUpdated), ConversationState: c.State,
 		ConversationTimers: e.conversationView(r, s, c).Timers,
 		Links:              conversationLinks{Participant: conv + "/Participants/" + p.SID, Conversation: conv}}
 	if b := p.Binding; b != nil {
-		v.ParticipantMessagingBinding = &participantConversationBindingView{Address: strPtr(b.Address),
-			ProxyAddress: strPtr(b.ProxyAddress), Type: b.Type, ProjectedAddress: strPtr(b.ProjectedAddress)}
+		v.ParticipantMessagingBinding = &participantConversationBindingView{Address: twilio.NullString(b.Address),
+			ProxyAddress: twilio.NullString(b.ProxyAddress), Type: b.Type, ProjectedAddress: twilio.NullString(b.ProjectedAddress)}
 	}
 	return v
 }

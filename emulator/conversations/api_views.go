@@ -23,13 +23,6 @@ func (s scope) scopedSID(sid string) string {
 	return sid
 }
 
-func strPtr(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 func durPtr(d *time.Duration) *string {
 	if d == nil {
 		return nil
@@ -56,7 +49,7 @@ func (e *Engine) serviceView(r *twilio.Request, s *Service) serviceView {
 		"conversation_with_participants": "ConversationWithParticipants"} {
 		links[k] = base + "/" + p
 	}
-	return serviceView{AccountSID: e.env.AccountSID, SID: s.SID, FriendlyName: strPtr(s.FriendlyName),
+	return serviceView{AccountSID: e.env.AccountSID, SID: s.SID, FriendlyName: twilio.NullString(s.FriendlyName),
 		DateCreated: twilio.Time(s.DateCreated), DateUpdated: twilio.Time(s.DateUpdated), URL: base, Links: links}
 }
 
@@ -91,8 +84,8 @@ type webhookConfigurationView struct {
 }
 
 func (e *Engine) webhookConfigurationView(r *twilio.Request, w WebhookConfiguration) webhookConfigurationView {
-	return webhookConfigurationView{AccountSID: e.env.AccountSID, Method: strPtr(w.Method), Filters: w.Filters,
-		PreWebhookURL: strPtr(w.PreWebhookURL), PostWebhookURL: strPtr(w.PostWebhookURL), Target: w.Target,
+	return webhookConfigurationView{AccountSID: e.env.AccountSID, Method: twilio.NullString(w.Method), Filters: w.Filters,
+		PreWebhookURL: twilio.NullString(w.PreWebhookURL), PostWebhookURL: twilio.NullString(w.PostWebhookURL), Target: w.Target,
 		URL: r.URL("/v1/Configuration/Webhooks")}
 }
 
@@ -108,8 +101,8 @@ type serviceWebhookConfigurationView struct {
 
 func (e *Engine) serviceWebhookConfigurationView(r *twilio.Request, w WebhookConfiguration) serviceWebhookConfigurationView {
 	return serviceWebhookConfigurationView{AccountSID: e.env.AccountSID, ChatServiceSID: w.ChatServiceSID,
-		PreWebhookURL: strPtr(w.PreWebhookURL), PostWebhookURL: strPtr(w.PostWebhookURL), Filters: w.Filters,
-		Method: strPtr(w.Method), URL: r.URL("/v1/Services/" + w.ChatServiceSID + "/Configuration/Webhooks")}
+		PreWebhookURL: twilio.NullString(w.PreWebhookURL), PostWebhookURL: twilio.NullString(w.PostWebhookURL), Filters: w.Filters,
+		Method: twilio.NullString(w.Method), URL: r.URL("/v1/Services/" + w.ChatServiceSID + "/Configuration/Webhooks")}
 }
 
 type autoCreationView struct {
@@ -151,7 +144,7 @@ func (e *Engine) addressView(r *twilio.Request, a *AddressConfiguration) address
 		v.StudioFlowSID, v.StudioRetryCount = &ac.StudioFlowSID, ac.StudioRetryCount
 	}
 	return addressView{AccountSID: e.env.AccountSID, SID: a.SID, Address: a.Address, Type: a.Type,
-		FriendlyName: strPtr(a.FriendlyName), AddressCountry: strPtr(a.AddressCountry), AutoCreation: v,
+		FriendlyName: twilio.NullString(a.FriendlyName), AddressCountry: twilio.NullString(a.AddressCountry), AutoCreation: v,
 		DateCreated: twilio.Time(a.DateCreated), DateUpdated: twilio.Time(a.DateUpdated),
 		URL: r.URL("/v1/Configuration/Addresses/" + a.SID)}
 }
@@ -176,8 +169,8 @@ type conversationView struct {
 func (e *Engine) conversationView(r *twilio.Request, s scope, c *Conversation) conversationView {
 	base := r.URL(s.prefix + "/Conversations/" + c.SID)
 	return conversationView{AccountSID: e.env.AccountSID, ChatServiceSID: c.ChatServiceSID,
-		MessagingServiceSID: c.MessagingServiceSID, SID: c.SID, FriendlyName: strPtr(c.FriendlyName),
-		UniqueName: strPtr(c.UniqueName), Attributes: c.Attributes, State: c.State,
+		MessagingServiceSID: c.MessagingServiceSID, SID: c.SID, FriendlyName: twilio.NullString(c.FriendlyName),
+		UniqueName: twilio.NullString(c.UniqueName), Attributes: c.Attributes, State: c.State,
 		DateCreated: twilio.Time(c.DateCreated), DateUpdated: twilio.Time(c.DateUpdated),
 		Timers: timersView(c.Timers), URL: base, Bindings: map[string]any{},
 		Links: map[string]string{"participants": base + "/Participants", "messages": base + "/Messages",
@@ -221,8 +214,8 @@ type participantView struct {
 
 func (e *Engine) participantView(r *twilio.Request, s scope, p *Participant) participantView {
 	v := participantView{AccountSID: e.env.AccountSID, ChatServiceSID: s.scopedSID(p.ChatServiceSID),
-		ConversationSID: p.ConversationSID, SID: p.SID, Identity: strPtr(p.Identity), Attributes: p.Attributes,
-		RoleSID: strPtr(p.RoleSID), DateCreated: twilio.Time(p.DateCreated), DateUpdated: twilio.Time(p.DateUpdated),
+		ConversationSID: p.ConversationSID, SID: p.SID, Identity: twilio.NullString(p.Identity), Attributes: p.Attributes,
+		RoleSID: twilio.NullString(p.RoleSID), DateCreated: twilio.Time(p.DateCreated), DateUpdated: twilio.Time(p.DateUpdated),
 		URL: r.URL(s.prefix + "/Conversations/" + p.ConversationSID + "/Participants/" + p.SID)}
 	if b := p.Binding; b != nil {
 		v.MessagingBinding = &bindingView{Type: b.Type, Address: b.Address, ProxyAddress: b.ProxyAddress, ProjectedAddress: b.ProjectedAddress}
@@ -269,9 +262,9 @@ type messageView struct {
 func (e *Engine) messageView(r *twilio.Request, s scope, m *Message) messageView {
 	base := r.URL(s.prefix + "/Conversations/" + m.ConversationSID + "/Messages/" + m.SID)
 	v := messageView{AccountSID: e.env.AccountSID, ChatServiceSID: s.scopedSID(m.ChatServiceSID),
-		ConversationSID: m.ConversationSID, SID: m.SID, Index: m.Index, Author: m.Author, Body: strPtr(m.Body),
-		Attributes: m.Attributes, ParticipantSID: strPtr(m.ParticipantSID), DateCreated: twilio.Time(m.DateCreated),
-		DateUpdated: twilio.Time(m.DateUpdated), ContentSID: strPtr(m.ContentSID), URL: base,
+		ConversationSID: m.ConversationSID, SID: m.SID, Index: m.Index, Author: m.Author, Body: twilio.NullString(m.Body),
+		Attributes: m.Attributes, ParticipantSID: twilio.NullString(m.ParticipantSID), DateCreated: twilio.Time(m.DateCreated),
+		DateUpdated: twilio.Time(m.DateUpdated), ContentSID: twilio.NullString(m.ContentSID), URL: base,
 		Links: map[string]string{"delivery_receipts": base + "/Receipts", "channel_metadata": base + "/ChannelMetadata"}}
 	for _, sid := range m.MediaSIDs {
 		v.Media = append(v.Media, mediaView{SID: sid})

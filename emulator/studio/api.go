@@ -84,19 +84,12 @@ type revisionView struct {
 	URL           string          `json:"url"`
 }
 
-func optString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 func renderFlow(e *Engine, r *twilio.Request, f *Flow) flowView {
 	rev := f.Latest()
 	self := r.URL("/v2/Flows/" + f.SID)
 	return flowView{SID: f.SID, AccountSID: e.env.AccountSID, FriendlyName: rev.FriendlyName,
 		Definition: rev.Definition.Raw, Status: rev.Status, Revision: rev.Revision,
-		CommitMessage: optString(rev.CommitMessage), Valid: true, Errors: []any{}, Warnings: []any{},
+		CommitMessage: twilio.NullString(rev.CommitMessage), Valid: true, Errors: []any{}, Warnings: []any{},
 		DateCreated: twilio.Time(f.DateCreated), DateUpdated: twilio.TimePtr(f.DateUpdated()),
 		WebhookURL: fmt.Sprintf("https://webhooks.twilio.com/v1/Accounts/%s/Flows/%s", e.env.AccountSID, f.SID),
 		URL:        self,
@@ -107,7 +100,7 @@ func renderFlow(e *Engine, r *twilio.Request, f *Flow) flowView {
 func renderRevision(e *Engine, r *twilio.Request, flowSID string, rev *Revision) revisionView {
 	return revisionView{SID: flowSID, AccountSID: e.env.AccountSID, FriendlyName: rev.FriendlyName,
 		Definition: rev.Definition.Raw, Status: rev.Status, Revision: rev.Revision,
-		CommitMessage: optString(rev.CommitMessage), Valid: true, Errors: []any{},
+		CommitMessage: twilio.NullString(rev.CommitMessage), Valid: true, Errors: []any{},
 		DateCreated: twilio.Time(rev.DateCreated), DateUpdated: twilio.TimePtr(rev.DateUpdated),
 		URL: r.URL(fmt.Sprintf("/v2/Flows/%s/Revisions/%d", flowSID, rev.Revision))}
 }

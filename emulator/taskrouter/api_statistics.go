@@ -181,7 +181,7 @@ func workspaceCumulative(c *CumulativeStatistics) workspaceCumulativeBody {
 
 func workspaceRealTime(rt *RealTimeStatistics) workspaceRealTimeBody {
 	return workspaceRealTimeBody{ActivityStatistics: viewActivityCounts(rt), LongestTaskWaitingAge: rt.LongestTaskWaitingAge,
-		LongestTaskWaitingSID: nullable(rt.LongestTaskWaitingSID), TasksByPriority: rt.TasksByPriority,
+		LongestTaskWaitingSID: twilio.NullString(rt.LongestTaskWaitingSID), TasksByPriority: rt.TasksByPriority,
 		TasksByStatus: rt.TasksByStatus, TotalTasks: rt.TotalTasks, TotalWorkers: rt.TotalWorkers}
 }
 
@@ -307,8 +307,8 @@ func taskQueueCumulative(c *CumulativeStatistics) taskQueueCumulativeBody {
 
 func taskQueueRealTime(rt *RealTimeStatistics) taskQueueRealTimeBody {
 	return taskQueueRealTimeBody{ActivityStatistics: viewActivityCounts(rt), LongestTaskWaitingAge: rt.LongestTaskWaitingAge,
-		LongestTaskWaitingSID: nullable(rt.LongestTaskWaitingSID), LongestRelativeTaskAgeInQueue: rt.LongestRelativeTaskAgeInQueue,
-		LongestRelativeTaskSIDInQueue: nullable(rt.LongestRelativeTaskSIDInQueue), TasksByPriority: rt.TasksByPriority,
+		LongestTaskWaitingSID: twilio.NullString(rt.LongestTaskWaitingSID), LongestRelativeTaskAgeInQueue: rt.LongestRelativeTaskAgeInQueue,
+		LongestRelativeTaskSIDInQueue: twilio.NullString(rt.LongestRelativeTaskSIDInQueue), TasksByPriority: rt.TasksByPriority,
 		TasksByStatus: rt.TasksByStatus, TotalAvailableWorkers: rt.TotalAvailableWorkers,
 		TotalEligibleWorkers: rt.TotalEligibleWorkers, TotalTasks: rt.TotalTasks}
 }
@@ -421,7 +421,7 @@ func workflowCumulative(c *CumulativeStatistics) workflowCumulativeBody {
 }
 
 func workflowRealTime(rt *RealTimeStatistics) workflowRealTimeBody {
-	return workflowRealTimeBody{LongestTaskWaitingAge: rt.LongestTaskWaitingAge, LongestTaskWaitingSID: nullable(rt.LongestTaskWaitingSID),
+	return workflowRealTimeBody{LongestTaskWaitingAge: rt.LongestTaskWaitingAge, LongestTaskWaitingSID: twilio.NullString(rt.LongestTaskWaitingSID),
 		TasksByPriority: rt.TasksByPriority, TasksByStatus: rt.TasksByStatus, TotalTasks: rt.TotalTasks}
 }
 

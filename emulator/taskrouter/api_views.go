@@ -10,13 +10,6 @@ import (
 // (twilio_taskrouter_v1.json). Nullable strings are *string so that unset
 // values render as null like Twilio's.
 
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 type workspaceView struct {
 	AccountSID           string            `json:"account_sid"`
 	DateCreated          string            `json:"date_created"`
@@ -45,10 +38,10 @@ func renderWorkspace(r *twilio.Request, ws *Workspace) any {
 		links[k] = r.URL(base + p)
 	}
 	return workspaceView{AccountSID: ws.AccountSID, DateCreated: twilio.Time(ws.DateCreated), DateUpdated: twilio.Time(ws.DateUpdated),
-		DefaultActivityName: nullable(ws.DefaultActivityName()), DefaultActivitySID: nullable(ws.DefaultActivitySID),
-		EventCallbackURL: nullable(ws.EventCallbackURL), EventsFilter: nullable(ws.EventsFilter), FriendlyName: ws.FriendlyName,
-		MultiTaskEnabled: ws.MultiTaskEnabled, SID: ws.SID, TimeoutActivityName: nullable(ws.TimeoutActivityName()),
-		TimeoutActivitySID: nullable(ws.TimeoutActivitySID), PrioritizeQueueOrder: ws.PrioritizeQueueOrder,
+		DefaultActivityName: twilio.NullString(ws.DefaultActivityName()), DefaultActivitySID: twilio.NullString(ws.DefaultActivitySID),
+		EventCallbackURL: twilio.NullString(ws.EventCallbackURL), EventsFilter: twilio.NullString(ws.EventsFilter), FriendlyName: ws.FriendlyName,
+		MultiTaskEnabled: ws.MultiTaskEnabled, SID: ws.SID, TimeoutActivityName: twilio.NullString(ws.TimeoutActivityName()),
+		TimeoutActivitySID: twilio.NullString(ws.TimeoutActivitySID), PrioritizeQueueOrder: ws.PrioritizeQueueOrder,
 		URL: r.URL(base), Links: links}
 }
 
@@ -174,10 +167,10 @@ func renderTaskQueue(r *twilio.Request, accountSID string, q *TaskQueue) any {
 	if q.ReservationActivitySID != "" {
 		links["reservation_activity"] = r.URL(ws + "/Activities/" + q.ReservationActivitySID)
 	}
-	return taskQueueView{AccountSID: accountSID, AssignmentActivitySID: nullable(q.AssignmentActivitySID),
-		AssignmentActivityName: nullable(q.AssignmentActivityName), DateCreated: twilio.Time(q.DateCreated),
+	return taskQueueView{AccountSID: accountSID, AssignmentActivitySID: twilio.NullString(q.AssignmentActivitySID),
+		AssignmentActivityName: twilio.NullString(q.AssignmentActivityName), DateCreated: twilio.Time(q.DateCreated),
 		DateUpdated: twilio.Time(q.DateUpdated), FriendlyName: q.FriendlyName, MaxReservedWorkers: q.MaxReservedWorkers,
-		ReservationActivitySID: nullable(q.ReservationActivitySID), ReservationActivityName: nullable(q.ReservationActivityName),
+		ReservationActivitySID: twilio.NullString(q.ReservationActivitySID), ReservationActivityName: twilio.NullString(q.ReservationActivityName),
 		SID: q.SID, TargetWorkers: q.TargetWorkers, TaskOrder: q.TaskOrder, URL: r.URL(self), WorkspaceSID: q.WorkspaceSID,
 		Links: links}
 }
@@ -201,9 +194,9 @@ type workflowView struct {
 func renderWorkflow(r *twilio.Request, accountSID string, wf *Workflow) any {
 	ws := "/v1/Workspaces/" + wf.WorkspaceSID
 	self := ws + "/Workflows/" + wf.SID
-	return workflowView{AccountSID: accountSID, AssignmentCallbackURL: nullable(wf.AssignmentCallbackURL),
+	return workflowView{AccountSID: accountSID, AssignmentCallbackURL: twilio.NullString(wf.AssignmentCallbackURL),
 		Configuration: wf.Configuration, DateCreated: twilio.Time(wf.DateCreated), DateUpdated: twilio.Time(wf.DateUpdated),
-		DocumentContentType: "application/json", FallbackAssignmentCallbackURL: nullable(wf.FallbackAssignmentCallbackURL),
+		DocumentContentType: "application/json", FallbackAssignmentCallbackURL: twilio.NullString(wf.FallbackAssignmentCallbackURL),
 		FriendlyName: wf.FriendlyName, SID: wf.SID, TaskReservationTimeout: wf.TaskReservationTimeout,
 		WorkspaceSID: wf.WorkspaceSID, URL: r.URL(self),
 		Links: map[string]string{"statistics": r.URL(self + "/Statistics"), "real_time_statistics": r.URL(self + "/RealTimeStatistics"),
@@ -247,12 +240,12 @@ func renderTask(r *twilio.Request, now time.Time, t *Task) any {
 	}
 	return taskView{AccountSID: t.AccountSID, Age: t.Age(now), AssignmentStatus: t.AssignmentStatus, Attributes: t.Attributes,
 		Addons: t.Addons, DateCreated: twilio.Time(t.DateCreated), DateUpdated: twilio.Time(t.DateUpdated),
-		TaskQueueEnteredDate: twilio.TimePtr(t.TaskQueueEnteredDate), Priority: t.Priority, Reason: nullable(t.Reason),
-		SID: t.SID, TaskQueueSID: nullable(t.TaskQueueSID), TaskQueueFriendlyName: nullable(t.TaskQueueFriendlyName),
+		TaskQueueEnteredDate: twilio.TimePtr(t.TaskQueueEnteredDate), Priority: t.Priority, Reason: twilio.NullString(t.Reason),
+		SID: t.SID, TaskQueueSID: twilio.NullString(t.TaskQueueSID), TaskQueueFriendlyName: twilio.NullString(t.TaskQueueFriendlyName),
 		TaskChannelSID: t.TaskChannelSID, TaskChannelUniqueName: t.TaskChannelUniqueName, Timeout: t.Timeout,
 		WorkflowSID: t.WorkflowSID, WorkflowFriendlyName: t.WorkflowFriendlyName, WorkspaceSID: t.WorkspaceSID,
 		URL: r.URL(self), Links: links, VirtualStartTime: twilio.Time(t.VirtualStartTime), IgnoreCapacity: t.IgnoreCapacity,
-		RoutingTarget: nullable(t.RoutingTarget)}
+		RoutingTarget: twilio.NullString(t.RoutingTarget)}
 }
 
 type reservationView struct {

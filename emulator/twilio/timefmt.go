@@ -23,3 +23,11 @@ func ParseTime(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// NullString renders "" as JSON null, as Twilio does for unset string fields.
+func NullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
