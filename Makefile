@@ -2,7 +2,7 @@
 GO ?= go
 MSG ?= hello
 
-.PHONY: up send test vet unit bench build fuzz
+.PHONY: up send test vet unit bench build fuzz node-deps
 
 up: ## run the emulator on 127.0.0.1:7070 with the embedded default fixture
 	$(GO) run ./cmd/emulator up
@@ -25,3 +25,6 @@ bench: ## benchmarks (inbound → reservation in-process and over HTTP, routing,
 fuzz: ## run each fuzz target for a while
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./emulator/taskrouter/expr/
 	$(GO) test -run='^$$' -fuzz=FuzzRender -fuzztime=60s ./emulator/studio/liquid/
+
+node-deps: ## npm dependencies of the twilio-node round trip (examples/node); make test skips it without them
+	cd examples/node && npm ci --no-audit --no-fund
