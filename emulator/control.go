@@ -68,6 +68,7 @@ func (e *Emulator) controlRoutes() http.Handler {
 		entries := e.primary.timeline.Since(after)
 		twilio.WriteJSON(w, http.StatusOK, map[string]any{"entries": entries, "last": e.primary.timeline.Last()})
 	})
+	mux.HandleFunc("GET "+p+"/stream", e.serveStream)
 	mux.HandleFunc("GET "+p+"/clock", func(w http.ResponseWriter, r *http.Request) {
 		twilio.WriteJSON(w, http.StatusOK, e.clockView())
 	})
