@@ -128,6 +128,13 @@ func widgetOutputs(ctx map[string]any, name string) map[string]any {
 	return out
 }
 
+// setWidgetOutputs replaces widgets.<name> in ctx, so a widget run again
+// (a loop) shows only its latest outputs.
+func setWidgetOutputs(ctx map[string]any, name string, out map[string]any) {
+	widgetOutputs(ctx, name)
+	ctx["widgets"].(map[string]any)[name] = out
+}
+
 // flowVariables returns (creating) flow.variables in ctx.
 func flowVariables(ctx map[string]any) map[string]any {
 	flow, _ := ctx["flow"].(map[string]any)

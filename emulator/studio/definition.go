@@ -280,6 +280,9 @@ func (d *Definition) validateState(path string, st *State) []ValidationError {
 			}
 		}
 	}
+	if st.Type == "make-http-request" || st.Type == "run-function" {
+		errs = append(errs, validateHTTPWidget(path+"/properties", st)...)
+	}
 	errs = append(errs, d.parseProperties(path+"/properties", st.Properties)...)
 	return errs
 }

@@ -40,6 +40,7 @@ type Execution struct {
 
 	def     *Definition
 	waiting *wait // parked in a send-and-wait-for-reply widget
+	calling *call // parked in a make-http-request or run-function widget
 }
 
 // wait is a parked send-and-wait-for-reply.
@@ -91,7 +92,8 @@ type ListExecutionsParams struct {
 // ConversationMessageAdded handles a message reaching the flow's studio
 // webhook. A message on a conversation whose execution is parked in a
 // send-and-wait-for-reply resumes it (incomingMessage); one arriving while
-// the execution is active but not waiting is ignored; otherwise a new
+// the execution is active but not waiting for a reply (running, or parked
+// in an HTTP request) is ignored; otherwise a new
 // execution starts from the trigger's incomingConversationMessage. Messages
 // through a webhook already handed off to Flex, and Studio's own messages
 // (author MessageAuthor), are ignored.
@@ -325,9 +327,12 @@ func (e *Engine) end(ex *Execution, why string) {
 		e.refs(ex, map[string]string{"steps": strconv.Itoa(len(ex.Steps))}))
 }
 
+// stopWaiting unparks ex: a pending reply timeout is stopped and a pending
+// HTTP answer will be ignored.
 func (e *Engine) stopWaiting(ex *Execution) {
 	if ex.waiting != nil {
 		ex.waiting.timer.Stop()
 		ex.waiting = nil
 	}
+	ex.calling = nil
 }

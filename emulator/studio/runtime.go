@@ -25,7 +25,7 @@ const (
 type outcome struct {
 	event      string
 	transition *Transition // set when the widget chose a specific transition (split)
-	park       bool        // waiting for a reply
+	park       bool        // waiting for a reply or an HTTP answer
 	end        string      // non-empty: end the execution for this reason
 }
 
@@ -96,9 +96,9 @@ func (e *Engine) runWidget(ex *Execution, st *State) outcome {
 	case "send-and-wait-for-reply":
 		return e.runSendAndWait(ex, st)
 	case "make-http-request":
-		return e.unsupported(ex, st, "failed")
+		return e.runHTTPRequest(ex, st)
 	case "run-function":
-		return e.unsupported(ex, st, "fail")
+		return e.runFunction(ex, st)
 	case "trigger":
 		return outcome{end: "a transition led back to the trigger"}
 	}
@@ -128,11 +128,6 @@ func prop(st *State, key string) string { return scalarString(st.Properties[key]
 func (e *Engine) widgetFailed(ex *Execution, st *State, why string) {
 	e.env.Record(product, "widget.failed", ex.SID, fmt.Sprintf("widget %s (%s) failed: %s", st.Name, st.Type, why),
 		e.refs(ex, map[string]string{"widget": st.Name, "widget_type": st.Type}))
-}
-
-func (e *Engine) unsupported(ex *Execution, st *State, event string) outcome {
-	e.widgetFailed(ex, st, "not supported by the emulator; taking the "+event+" transition")
-	return outcome{event: event}
 }
 
 // runSplit evaluates match transitions in order; the first whose conditions

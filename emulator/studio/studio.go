@@ -2,12 +2,17 @@
 // flows (definitions validated and their Liquid parsed at save time, with
 // revisions), executions started by a Conversations studio webhook or the
 // REST API, and the widgets that path uses (split, set variables, Send to
-// Flex, send message, send and wait for reply).
+// Flex, send message, send and wait for reply, make HTTP request, run
+// function).
 //
-// Widgets run synchronously inside the call that triggered them; only a
-// send-and-wait-for-reply parks an execution until the next message on the
-// conversation or its timeout on the emulator clock. The engine reaches Flex
-// and Conversations only through the narrow interfaces below.
+// Widgets run synchronously inside the call that triggered them, except two
+// kinds that park the execution: a send-and-wait-for-reply until the next
+// message on the conversation or its timeout on the emulator clock, and a
+// make-http-request or run-function until its answer. The engine never waits
+// on the network under the account lock (the user's endpoint may call the
+// emulator's API back): it sends through env.Webhooks and resumes from the
+// answer through env.Defer. It reaches Flex and Conversations only through
+// the narrow interfaces below.
 package studio
 
 import (

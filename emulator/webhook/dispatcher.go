@@ -5,7 +5,11 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -22,6 +26,11 @@ import (
 
 // Timeout is how long Twilio waits for a webhook response.
 const Timeout = 5 * time.Second
+
+// MaxResponse is how much of an answer's body a delivery keeps (64 kB, the
+// limit Studio documents for its HTTP widgets); a longer body is cut and
+// flagged ResponseTruncated.
+const MaxResponse = 64 << 10
 
 // Request is one webhook to send.
 type Request struct {
@@ -48,6 +57,50 @@ type Request struct {
 	// on the delivering goroutine (never under the account lock; use
 	// env.Later to act on the answer).
 	OnResponse func(Delivery) `json:"-"`
+	// Body, when non-nil on a non-GET request, is sent as the raw body
+	// instead of the form-encoded Params (Studio's JSON requests). Twilio
+	// signs such a request with the bodySHA256 scheme: the URL gets
+	// bodySHA256=<hex SHA-256 of Body> and the signature covers that full
+	// URL with no parameters, as twilio-go's ValidateBody checks. The log
+	// shows it as a string.
+	Body []byte `json:"-"`
+	// ContentType is the Content-Type of Body; "" means application/json.
+	ContentType string `json:"content_type,omitempty"`
+	// BasicAuth, when set, adds an HTTP Basic Authorization header (Studio's
+	// add_twilio_auth). Never logged.
+	BasicAuth *Credentials `json:"-"`
+}
+
+// Credentials are an HTTP Basic user and password.
+type Credentials struct {
+	Username, Password string
+}
+
+// plainRequest is Request without its JSON methods.
+type plainRequest Request
+
+// requestJSON is how a Request appears in the delivery log: Body as text.
+type requestJSON struct {
+	plainRequest
+	Body string `json:"body,omitempty"`
+}
+
+// MarshalJSON shows Body as text rather than base64.
+func (r Request) MarshalJSON() ([]byte, error) {
+	return json.Marshal(requestJSON{plainRequest: plainRequest(r), Body: string(r.Body)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (remote delivery logs).
+func (r *Request) UnmarshalJSON(b []byte) error {
+	var j requestJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = Request(j.plainRequest)
+	if j.Body != "" {
+		r.Body = []byte(j.Body)
+	}
+	return nil
 }
 
 // Delivery is the record of one attempt.
@@ -61,8 +114,12 @@ type Delivery struct {
 	Time         time.Time `json:"time"`
 	Status       int       `json:"status"` // 0 when no response arrived
 	ResponseBody string    `json:"response_body"`
-	Error        string    `json:"error,omitempty"`
-	LatencyMS    float64   `json:"latency_ms"`
+	// ResponseContentType is the answer's Content-Type header.
+	ResponseContentType string `json:"response_content_type,omitempty"`
+	// ResponseTruncated reports a body longer than MaxResponse (cut there).
+	ResponseTruncated bool    `json:"response_truncated,omitempty"`
+	Error             string  `json:"error,omitempty"`
+	LatencyMS         float64 `json:"latency_ms"`
 }
 
 // OK reports whether the receiver answered 2xx.
@@ -261,6 +318,14 @@ func (d *Dispatcher) attempt(ctx context.Context, req Request, n, max int, timeo
 			}
 			target += sep + enc
 		}
+	} else if req.Body != nil {
+		sum := sha256.Sum256(req.Body)
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		target += sep + "bodySHA256=" + hex.EncodeToString(sum[:])
+		body = bytes.NewReader(req.Body)
 	} else {
 		body = strings.NewReader(req.Params.Encode())
 		signParams = req.Params
@@ -277,8 +342,17 @@ func (d *Dispatcher) attempt(ctx context.Context, req Request, n, max int, timeo
 		del.Error = err.Error()
 		return d.record(del) // a malformed URL never gets better: no retry
 	}
-	if body != nil {
+	switch {
+	case body == nil:
+	case req.Body == nil:
 		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
+	case req.ContentType != "":
+		hr.Header.Set("Content-Type", req.ContentType)
+	default:
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if a := req.BasicAuth; a != nil {
+		hr.SetBasicAuth(a.Username, a.Password)
 	}
 	hr.Header.Set("X-Twilio-Signature", del.Signature)
 	hr.Header.Set("User-Agent", "TwilioProxy/1.1")
@@ -295,11 +369,15 @@ func (d *Dispatcher) attempt(ctx context.Context, req Request, n, max int, timeo
 			del.Error = "no answer within " + timeout.String() + ": " + err.Error()
 		}
 	} else {
-		b, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		b, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxResponse+1))
 		_ = resp.Body.Close()
 		del.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 		del.Status = resp.StatusCode
+		if len(b) > MaxResponse {
+			b, del.ResponseTruncated = b[:MaxResponse], true
+		}
 		del.ResponseBody = string(b)
+		del.ResponseContentType = resp.Header.Get("Content-Type")
 		if rerr != nil {
 			del.Error = "reading the answer: " + rerr.Error()
 		}
