@@ -48,3 +48,13 @@ Feature: An inbound customer message reaches an agent
     Then the customer should receive "Hi! How can I help?"
     And the receiver should get a validly signed "onMessageAdded" webhook for the message "Hi! How can I help?"
     And the conversation should have 2 messages
+
+  Scenario: alice ends the chat from Flex: wrap-up, then complete
+    When a customer sends "hello"
+    And worker "alice" accepts the reservation
+    And worker "alice" wraps up the conversation
+    Then the task should be "wrapping"
+    And "alice" should not be a participant of the conversation
+    And the conversation should be "closed"
+    When worker "alice" completes the conversation
+    Then the task should be "completed"

@@ -91,6 +91,7 @@ func Register(sc *godog.ScenarioContext, opts ...Option) {
 	registerConversationSteps(sc)
 	registerTaskRouterSteps(sc)
 	registerWebhookSteps(sc)
+	registerFlexSteps(sc)
 }
 
 // Ensure returns the scenario's World, starting its emulator on first use;
