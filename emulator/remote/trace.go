@@ -32,6 +32,38 @@ func PrintTrace(w io.Writer, tr *emulator.Trace) {
 		}
 		fmt.Fprintf(w, "%s %-28s %s%s\n", arrow, e.Type, e.Summary, refs(e))
 	}
+	if line := outcome(tr); line != "" {
+		fmt.Fprintf(w, "%s\n", line)
+	}
+}
+
+// outcome is the one line a developer looks for: where the message ended up.
+func outcome(tr *emulator.Trace) string {
+	var task, queue, res *timeline.Entry
+	for i := range tr.Entries {
+		e := &tr.Entries[i]
+		switch e.Type {
+		case "task.created":
+			task = e
+		case "task-queue.entered":
+			queue = e
+		case "reservation.created":
+			res = e
+		}
+	}
+	switch {
+	case res != nil:
+		return fmt.Sprintf("Result: task %s in workflow %q → queue %q → reservation %s pending for worker %q",
+			res.Refs["task_sid"], res.Refs["workflow_name"], res.Refs["task_queue_name"], res.SID, res.Refs["worker_name"])
+	case queue != nil:
+		return fmt.Sprintf("Result: task %s in workflow %q is waiting in queue %q (no eligible worker is available)",
+			queue.Refs["task_sid"], queue.Refs["workflow_name"], queue.Refs["task_queue_name"])
+	case task != nil:
+		return fmt.Sprintf("Result: task %s created in workflow %q", task.SID, task.Refs["workflow_name"])
+	case tr.CreatedConversation:
+		return "Result: conversation " + tr.ConversationSID + " created; nothing routed it to Flex (yet)"
+	}
+	return fmt.Sprintf("Result: message #%d added to the existing conversation %s", tr.MessageIndex, tr.ConversationSID)
 }
 
 // refs names the entry's resource when the summary does not already.
