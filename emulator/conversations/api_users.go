@@ -65,7 +65,7 @@ func createUser(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := CreateUserParams{Identity: identity}
+	p := CreateUserParams{Identity: identity, Origin: origin(r)}
 	p.FriendlyName, _ = r.Form.String("FriendlyName")
 	p.Attributes, _ = r.Form.String("Attributes")
 	p.RoleSID, _ = r.Form.String("RoleSid")
@@ -94,7 +94,7 @@ func updateUser(e *Engine, r *twilio.Request) (any, error) {
 		return nil, err
 	}
 	u, err := e.UpdateUser(s.service, r.Path("Sid"), UpdateUserParams{FriendlyName: r.Form.OptString("FriendlyName"),
-		Attributes: r.Form.OptString("Attributes"), RoleSID: r.Form.OptString("RoleSid")})
+		Attributes: r.Form.OptString("Attributes"), RoleSID: r.Form.OptString("RoleSid"), Origin: origin(r)})
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,8 @@ const (
 	evMessageAdded             = "onMessageAdded"
 	evMessageUpdated           = "onMessageUpdated"
 	evMessageRemoved           = "onMessageRemoved"
+	evUserAdded                = "onUserAdded"
+	evUserUpdated              = "onUserUpdated"
 )
 
 // Pre-event names: sent to the pre_webhook_url before a channel or SDK
@@ -63,9 +65,8 @@ func (e *Engine) deliver(o Origin, c *conversation, event string, params url.Val
 			refs[strings.ToLower(k[:len(k)-3])+"_sid"] = v
 		}
 	}
-	if wc := e.hookConfig(c.ChatServiceSID); global && wc.PostWebhookURL != "" && contains(wc.Filters, event) {
-		e.env.Webhooks.Send(webhook.Request{URL: wc.PostWebhookURL, Method: orPOST(wc.Method), Params: base,
-			Product: product, Event: event, Refs: refs, Retry: true})
+	if global {
+		e.postGlobal(c.ChatServiceSID, event, base, refs)
 	}
 	var studio []*Webhook
 	for _, w := range hooks {
@@ -109,6 +110,33 @@ func (e *Engine) deliver(o Origin, c *conversation, event string, params url.Val
 			delete(e.studioRunning, c.SID)
 		}
 	}
+}
+
+// emitService fires a post-event of a service-level resource (a user) that
+// belongs to no conversation: only the service's (else the global)
+// post-webhook receives it, when the origin allows it and it is filtered in.
+func (e *Engine) emitService(o Origin, serviceSID, event string, params url.Values, refs map[string]string) {
+	if !o.firesWebhooks() {
+		return
+	}
+	r := map[string]string{"chat_service_sid": serviceSID}
+	for k, v := range refs {
+		if v != "" {
+			r[k] = v
+		}
+	}
+	e.postGlobal(serviceSID, event, e.eventParams(o, serviceSID, event, params), r)
+}
+
+// postGlobal sends a built event to the service's (else the global)
+// post-webhook if one is set and its filters include the event.
+func (e *Engine) postGlobal(serviceSID, event string, params url.Values, refs map[string]string) {
+	wc := e.hookConfig(serviceSID)
+	if wc.PostWebhookURL == "" || !contains(wc.Filters, event) {
+		return
+	}
+	e.env.Webhooks.Send(webhook.Request{URL: wc.PostWebhookURL, Method: orPOST(wc.Method), Params: params,
+		Product: product, Event: event, Refs: refs, Retry: true})
 }
 
 // eventParams is params plus what every Conversations webhook carries:
@@ -278,5 +306,25 @@ func messageParams(c *conversation, m *Message) url.Values {
 		b, _ := json.Marshal(media)
 		v.Set("Media", string(b))
 	}
+	return v
+}
+
+// userParams is the payload of onUserAdded/onUserUpdated. IsOnline and
+// IsNotifiable are sent ("false": no SDK client ever connects to the
+// emulator) only while the service's reachability indicators are on, as the
+// REST view shows them; otherwise they are null and omitted.
+func userParams(u *User, reachable bool) url.Values {
+	v := url.Values{}
+	v.Set("UserSid", u.SID)
+	v.Set("Identity", u.Identity)
+	set(v, "FriendlyName", u.FriendlyName)
+	v.Set("Attributes", u.Attributes)
+	set(v, "RoleSid", u.RoleSID)
+	if reachable {
+		v.Set("IsOnline", "false")
+		v.Set("IsNotifiable", "false")
+	}
+	v.Set("DateCreated", webhookTime(u.DateCreated))
+	v.Set("DateUpdated", webhookTime(u.DateUpdated))
 	return v
 }

@@ -30,15 +30,16 @@ type UpdateParticipantParams struct {
 // evParticipantUpdated is the post-event of a participant update.
 const evParticipantUpdated = "onParticipantUpdated"
 
-// UpdateParticipant changes a participant of a conversation, validating
-// everything before changing anything. A new proxy address must be free
+// UpdateParticipant changes a participant of a conversation (MB SID or
+// identity), validating everything before changing anything. A new RoleSid
+// must be a conversation role of the service (50109). A new proxy address must be free
 // (50416) and an identity unique in the conversation (50433).
 func (e *Engine) UpdateParticipant(conversationSID, participantSID string, p UpdateParticipantParams) (*Participant, error) {
 	c, err := e.conv(conversationSID)
 	if err != nil {
 		return nil, err
 	}
-	part := findParticipant(c, participantSID)
+	part := participantRef(c, participantSID)
 	if part == nil {
 		return nil, twilio.NotFound("/Conversations/" + c.SID + "/Participants/" + participantSID)
 	}
@@ -49,8 +50,10 @@ func (e *Engine) UpdateParticipant(conversationSID, participantSID string, p Upd
 			return nil, err
 		}
 	}
-	if p.RoleSID != nil && *p.RoleSID != "" && !twilio.IsSID(*p.RoleSID, "RL") {
-		return nil, twilio.InvalidParam("RoleSid", "%q is not a Role SID (RL…)", *p.RoleSID)
+	if p.RoleSID != nil && *p.RoleSID != "" && *p.RoleSID != part.RoleSID {
+		if err := e.checkParticipantRoleRef(c.ChatServiceSID, *p.RoleSID); err != nil {
+			return nil, err
+		}
 	}
 	if p.LastReadMessageIndex != nil && *p.LastReadMessageIndex < 0 {
 		return nil, twilio.InvalidParam("LastReadMessageIndex", "must not be negative")

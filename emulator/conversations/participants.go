@@ -108,8 +108,10 @@ func (e *Engine) newParticipant(c *conversation, p CreateParticipantParams) (*Pa
 	if err != nil {
 		return nil, err
 	}
-	if p.RoleSID != "" && !twilio.IsSID(p.RoleSID, "RL") {
-		return nil, twilio.InvalidParam("RoleSid", "%q is not a Role SID (RL…)", p.RoleSID)
+	if p.RoleSID != "" {
+		if err := e.checkParticipantRoleRef(c.ChatServiceSID, p.RoleSID); err != nil {
+			return nil, err
+		}
 	}
 	part := &Participant{ConversationSID: c.SID, ChatServiceSID: c.ChatServiceSID, Attributes: attrs, RoleSID: p.RoleSID}
 	switch {
@@ -222,13 +224,14 @@ func (e *Engine) insertParticipant(c *conversation, part *Participant) {
 	e.record("participant.created", part.SID, fmt.Sprintf("participant %s (%s) joined conversation %s", part.SID, who, c.SID), refs)
 }
 
-// Participant returns one participant of a conversation.
+// Participant returns one participant of a conversation by MB SID or by
+// identity (Twilio accepts either in the {Sid} path segment).
 func (e *Engine) Participant(conversationSID, participantSID string) (*Participant, error) {
 	c, err := e.conv(conversationSID)
 	if err != nil {
 		return nil, err
 	}
-	p := findParticipant(c, participantSID)
+	p := participantRef(c, participantSID)
 	if p == nil {
 		return nil, twilio.NotFound("/Conversations/" + c.SID + "/Participants/" + participantSID)
 	}
@@ -248,13 +251,13 @@ func (e *Engine) Participants(conversationSID string) ([]*Participant, error) {
 	return out, nil
 }
 
-// RemoveParticipant removes a participant, freeing its binding.
+// RemoveParticipant removes a participant (MB SID or identity), freeing its binding.
 func (e *Engine) RemoveParticipant(conversationSID, participantSID string, o Origin) error {
 	c, err := e.conv(conversationSID)
 	if err != nil {
 		return err
 	}
-	part := findParticipant(c, participantSID)
+	part := participantRef(c, participantSID)
 	if part == nil {
 		return twilio.NotFound("/Conversations/" + c.SID + "/Participants/" + participantSID)
 	}
@@ -319,6 +322,15 @@ func findParticipant(c *conversation, sid string) *Participant {
 		}
 	}
 	return nil
+}
+
+// participantRef resolves a Participant path reference: the MB SID or, as
+// Twilio's {Sid} allows, the chat participant's identity.
+func participantRef(c *conversation, ref string) *Participant {
+	if p := findParticipant(c, ref); p != nil {
+		return p
+	}
+	return participantByIdentity(c, ref)
 }
 
 // participantForAuthor finds the participant a message author names: a chat

@@ -315,6 +315,10 @@ func TestSDKPreEvents(t *testing.T) {
 		Filters:        []string{"onMessageAdd", "onParticipantAdd", "onConversationAdd", "onConversationUpdate", "onMessageAdded"}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.CreateRole("", CreateRoleParams{SID: "RL00000000000000000000000000000001", FriendlyName: "moderated",
+		Type: RoleTypeConversation, Permissions: []string{"sendMessage"}}); err != nil {
+		t.Fatal(err)
+	}
 	sdk := Origin{Source: SourceSDK, ClientIdentity: "alice"}
 	run := func(p *Pending, err error) *Result {
 		t.Helper()

@@ -42,6 +42,9 @@ const (
 	CodeRoleNotFound        = 50100 // a RoleSid parameter names no role of the service
 	CodePermissionNotFound  = 50104
 	CodeInvalidRoleType     = 50105
+	// CodeParticipantRoleNotFound is returned (HTTP 400) when a participant's
+	// RoleSid names no role of the conversation's service.
+	CodeParticipantRoleNotFound = 50109
 )
 
 const maxRoleNameLen = 64
@@ -305,6 +308,18 @@ func (e *Engine) roleUse(r *Role) string {
 
 // checkRoleRef validates a RoleSid parameter: a role of that service and type.
 func (e *Engine) checkRoleRef(param, serviceSID, sid, typ string) error {
+	return e.checkRole(param, serviceSID, sid, typ, CodeRoleNotFound)
+}
+
+// checkParticipantRoleRef checks a participant's RoleSid: a conversation
+// role of the conversation's service (50109 when the service has no such role).
+func (e *Engine) checkParticipantRoleRef(serviceSID, sid string) error {
+	return e.checkRole("RoleSid", serviceSID, sid, RoleTypeConversation, CodeParticipantRoleNotFound)
+}
+
+// checkRole validates a role reference: well-formed (20001), a role of the
+// service (notFound code), of the given type (20001).
+func (e *Engine) checkRole(param, serviceSID, sid, typ string, notFound int) error {
 	if !twilio.IsSID(sid, "RL") {
 		return twilio.InvalidParam(param, "%q is not a Role SID (RL…)", sid)
 	}
@@ -315,7 +330,7 @@ func (e *Engine) checkRoleRef(param, serviceSID, sid, typ string) error {
 	e.ensureDefaultRoles(s)
 	r := e.directory().roles[sid]
 	if r == nil || r.ChatServiceSID != s.SID {
-		return twilio.NewError(http.StatusBadRequest, CodeRoleNotFound, "Invalid %s: role %s not found in service %s", param, sid, s.SID)
+		return twilio.NewError(http.StatusBadRequest, notFound, "Invalid %s: role %s not found in service %s", param, sid, s.SID)
 	}
 	if r.Type != typ {
 		return twilio.InvalidParam(param, "role %s %q is a %s role; a %s role is required", sid, r.FriendlyName, r.Type, typ)

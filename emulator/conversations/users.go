@@ -29,6 +29,7 @@ type CreateUserParams struct {
 	FriendlyName string
 	Attributes   string
 	RoleSID      string // default: the service's default_chat_service_role_sid
+	Origin              // REST with X-Twilio-Webhook-Enabled: true fires onUserAdded
 }
 
 // UpdateUserParams changes a user; nil fields stay as they are.
@@ -36,6 +37,7 @@ type UpdateUserParams struct {
 	FriendlyName *string
 	Attributes   *string
 	RoleSID      *string
+	Origin       // REST with X-Twilio-Webhook-Enabled: true fires onUserUpdated
 }
 
 // User error codes.
@@ -46,7 +48,8 @@ const (
 
 const maxUserIdentityLen = 256
 
-// CreateUser adds a user to a service ("" = the default service).
+// CreateUser adds a user to a service ("" = the default service) and fires
+// onUserAdded when the origin allows post-events.
 func (e *Engine) CreateUser(serviceSID string, p CreateUserParams) (*User, error) {
 	s, err := e.service(serviceSID)
 	if err != nil {
@@ -91,6 +94,7 @@ func (e *Engine) CreateUser(serviceSID string, p CreateUserParams) (*User, error
 	d.userOrder = append(d.userOrder, u)
 	e.record("user.created", sid, fmt.Sprintf("user %s (%s) created in service %s", p.Identity, sid, s.SID),
 		map[string]string{"user_sid": sid, "chat_service_sid": s.SID, "identity": p.Identity, "role_sid": role})
+	e.emitService(p.Origin, s.SID, evUserAdded, userParams(u, e.Reachable(s.SID)), map[string]string{"user_sid": sid, "identity": u.Identity})
 	c := *u
 	return &c, nil
 }
@@ -146,7 +150,8 @@ func (e *Engine) Users(serviceSID string) ([]*User, error) {
 	return out, nil
 }
 
-// UpdateUser changes a user's friendly name, attributes or service role.
+// UpdateUser changes a user's friendly name, attributes or service role and
+// fires onUserUpdated when the origin allows post-events.
 func (e *Engine) UpdateUser(serviceSID, sidOrIdentity string, p UpdateUserParams) (*User, error) {
 	u, err := e.user(serviceSID, sidOrIdentity)
 	if err != nil {
@@ -175,6 +180,8 @@ func (e *Engine) UpdateUser(serviceSID, sidOrIdentity string, p UpdateUserParams
 	u.DateUpdated = e.now()
 	e.record("user.updated", u.SID, fmt.Sprintf("user %s (%s) updated", u.Identity, u.SID),
 		map[string]string{"user_sid": u.SID, "chat_service_sid": u.ChatServiceSID, "identity": u.Identity, "role_sid": u.RoleSID})
+	e.emitService(p.Origin, u.ChatServiceSID, evUserUpdated, userParams(u, e.Reachable(u.ChatServiceSID)),
+		map[string]string{"user_sid": u.SID, "identity": u.Identity})
 	c := *u
 	return &c, nil
 }
