@@ -84,6 +84,20 @@ func optTime(r *twilio.Request, name string) (*time.Time, error) {
 	return &t, nil
 }
 
+// createDates reads a create request's optional DateCreated and DateUpdated
+// (zero when absent).
+func createDates(r *twilio.Request) (created, updated time.Time, err error) {
+	c, err := optTime(r, "DateCreated")
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	u, err := optTime(r, "DateUpdated")
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return timeOrZero(c), timeOrZero(u), nil
+}
+
 func timeOrZero(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}

@@ -63,22 +63,8 @@ func createConversation(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := CreateConversationParams{ChatServiceSID: s.service, Origin: origin(r)}
-	p.FriendlyName, _ = r.Form.String("FriendlyName")
-	p.UniqueName, _ = r.Form.String("UniqueName")
-	p.Attributes, _ = r.Form.String("Attributes")
-	p.MessagingServiceSID, _ = r.Form.String("MessagingServiceSid")
-	p.State, _ = r.Form.String("State")
-	created, err := optTime(r, "DateCreated")
+	p, err := decodeConversation(r, s)
 	if err != nil {
-		return nil, err
-	}
-	updated, err := optTime(r, "DateUpdated")
-	if err != nil {
-		return nil, err
-	}
-	p.DateCreated, p.DateUpdated = timeOrZero(created), timeOrZero(updated)
-	if p.Timers, err = timerParams(r); err != nil {
 		return nil, err
 	}
 	c, err := e.CreateConversation(p)
@@ -86,6 +72,23 @@ func createConversation(e *Engine, r *twilio.Request) (any, error) {
 		return nil, err
 	}
 	return e.conversationView(r, s, c), nil
+}
+
+// decodeConversation decodes a conversation create request (also the
+// conversation part of ConversationWithParticipants).
+func decodeConversation(r *twilio.Request, s scope) (CreateConversationParams, error) {
+	p := CreateConversationParams{ChatServiceSID: s.service, Origin: origin(r)}
+	p.FriendlyName, _ = r.Form.String("FriendlyName")
+	p.UniqueName, _ = r.Form.String("UniqueName")
+	p.Attributes, _ = r.Form.String("Attributes")
+	p.MessagingServiceSID, _ = r.Form.String("MessagingServiceSid")
+	p.State, _ = r.Form.String("State")
+	var err error
+	if p.DateCreated, p.DateUpdated, err = createDates(r); err != nil {
+		return p, err
+	}
+	p.Timers, err = timerParams(r)
+	return p, err
 }
 
 func fetchConversation(e *Engine, r *twilio.Request) (any, error) {
@@ -160,15 +163,9 @@ func createParticipant(e *Engine, r *twilio.Request) (any, error) {
 	p.ProjectedAddress, _ = r.Form.String("MessagingBinding.ProjectedAddress")
 	p.Attributes, _ = r.Form.String("Attributes")
 	p.RoleSID, _ = r.Form.String("RoleSid")
-	created, err := optTime(r, "DateCreated")
-	if err != nil {
+	if p.DateCreated, p.DateUpdated, err = createDates(r); err != nil {
 		return nil, err
 	}
-	updated, err := optTime(r, "DateUpdated")
-	if err != nil {
-		return nil, err
-	}
-	p.DateCreated, p.DateUpdated = timeOrZero(created), timeOrZero(updated)
 	part, err := e.AddParticipant(c.SID, p)
 	if err != nil {
 		return nil, err
@@ -225,15 +222,9 @@ func createMessage(e *Engine, r *twilio.Request) (any, error) {
 	p.Body, _ = r.Form.String("Body")
 	p.Attributes, _ = r.Form.String("Attributes")
 	p.ContentSID, _ = r.Form.String("ContentSid")
-	created, err := optTime(r, "DateCreated")
-	if err != nil {
+	if p.DateCreated, p.DateUpdated, err = createDates(r); err != nil {
 		return nil, err
 	}
-	updated, err := optTime(r, "DateUpdated")
-	if err != nil {
-		return nil, err
-	}
-	p.DateCreated, p.DateUpdated = timeOrZero(created), timeOrZero(updated)
 	m, err := e.AddMessage(c.SID, p)
 	if err != nil {
 		return nil, err

@@ -257,25 +257,8 @@ func createConversationWithParticipants(e *Engine, r *twilio.Request) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	p := CreateConversationParams{ChatServiceSID: s.service, Origin: origin(r)}
-	p.FriendlyName, _ = r.Form.String("FriendlyName")
-	p.UniqueName, _ = r.Form.String("UniqueName")
-	p.Attributes, _ = r.Form.String("Attributes")
-	p.MessagingServiceSID, _ = r.Form.String("MessagingServiceSid")
-	p.State, _ = r.Form.String("State")
-	created, err := optTime(r, "DateCreated")
+	p, err := decodeConversation(r, s)
 	if err != nil {
-		return nil, err
-	}
-	updated, err := optTime(r, "DateUpdated")
-	if err != nil {
-		return nil, err
-	}
-	p.DateCreated, p.DateUpdated = timeOrZero(created), timeOrZero(updated)
-	if p.Timers.Inactive, err = r.Form.Duration("Timers.Inactive"); err != nil {
-		return nil, err
-	}
-	if p.Timers.Closed, err = r.Form.Duration("Timers.Closed"); err != nil {
 		return nil, err
 	}
 	raw := r.Form.Values["Participant"]
