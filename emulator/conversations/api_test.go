@@ -8,11 +8,10 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/flexemu/flexemu/emulator/env"
-	"github.com/flexemu/flexemu/emulator/twilio"
+	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 )
 
 // apiServer serves Routes on one engine with a trivial binder (a mutex, as
@@ -31,12 +30,8 @@ func apiServer(t *testing.T) (*httptest.Server, *Engine, env.Env) {
 func mountEngine(t *testing.T) (*http.ServeMux, *Engine, env.Env) {
 	t.Helper()
 	e, ev := newTestEngine(t)
-	var mu sync.Mutex
 	mux := http.NewServeMux()
-	twilio.Mount(mux, Product, func(*http.Request) (*Engine, func(), error) {
-		mu.Lock()
-		return e, mu.Unlock, nil
-	}, Routes())
+	twiliotest.Mount(mux, Product, e, Routes())
 	return mux, e, ev
 }
 

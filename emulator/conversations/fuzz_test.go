@@ -7,11 +7,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/flexemu/flexemu/emulator/env"
-	"github.com/flexemu/flexemu/emulator/twilio"
+	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 )
 
 // fuzzScope is the state seeded in one service, so every path parameter
@@ -37,12 +36,8 @@ func newFuzzFixture(t *testing.T) *fuzzFixture {
 	ev, _ := env.ForTest()
 	ev.Webhooks.Close() // drop every delivery: the fuzzer must never reach the network
 	e := New(ev)
-	var mu sync.Mutex
 	mux := http.NewServeMux()
-	twilio.Mount(mux, Product, func(*http.Request) (*Engine, func(), error) {
-		mu.Lock()
-		return e, mu.Unlock, nil
-	}, Routes())
+	twiliotest.Mount(mux, Product, e, Routes())
 	must := func(err error) {
 		if err != nil {
 			t.Fatalf("fuzz fixture: %v", err)

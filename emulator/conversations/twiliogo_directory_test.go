@@ -3,9 +3,9 @@ package conversations
 import (
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"testing"
 
+	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 	"github.com/twilio/twilio-go/client"
 	convapi "github.com/twilio/twilio-go/rest/conversations/v1"
 )
@@ -17,9 +17,8 @@ func TestTwilioGoDirectory(t *testing.T) {
 	mux, e, ev := mountEngine(t)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	target, _ := url.Parse(srv.URL)
 	c := &client.Client{Credentials: client.NewCredentials(ev.AccountSID, ev.AuthToken),
-		HTTPClient: &http.Client{Transport: rewrite{target}}}
+		HTTPClient: &http.Client{Transport: twiliotest.Transport(srv)}}
 	c.SetAccountSid(ev.AccountSID)
 	api := convapi.NewApiService(client.NewRequestHandler(c))
 

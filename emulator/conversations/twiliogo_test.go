@@ -3,31 +3,19 @@ package conversations
 import (
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"testing"
 
+	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 	"github.com/twilio/twilio-go/client"
 	convapi "github.com/twilio/twilio-go/rest/conversations/v1"
 )
-
-// rewrite sends twilio-go's https://conversations.twilio.com requests to the
-// test server, keeping the Host header so responses carry Twilio's URLs.
-type rewrite struct{ target *url.URL }
-
-func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
-	out := r.Clone(r.Context())
-	out.URL.Scheme, out.URL.Host = rw.target.Scheme, rw.target.Host
-	out.Host = r.URL.Host
-	return http.DefaultTransport.RoundTrip(out)
-}
 
 func TestTwilioGoClient(t *testing.T) {
 	mux, _, ev := mountEngine(t)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	target, _ := url.Parse(srv.URL)
 	c := &client.Client{Credentials: client.NewCredentials(ev.AccountSID, ev.AuthToken),
-		HTTPClient: &http.Client{Transport: rewrite{target}}}
+		HTTPClient: &http.Client{Transport: twiliotest.Transport(srv)}}
 	c.SetAccountSid(ev.AccountSID)
 	// The conversations service alone, as twilio.NewRestClient would wire it
 	// (the root package needs go.sum entries this module does not carry).

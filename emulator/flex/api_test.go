@@ -13,29 +13,15 @@ import (
 	flexv1 "github.com/twilio/twilio-go/rest/flex/v1"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
+	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 )
-
-// rewrite sends every request to the test server, keeping the Twilio Host
-// header so responses carry https://flex-api.twilio.com URLs.
-type rewrite struct{ target *url.URL }
-
-func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Host = r.URL.Host
-	r.URL.Scheme, r.URL.Host = rw.target.Scheme, rw.target.Host
-	return http.DefaultTransport.RoundTrip(r)
-}
 
 func newAPI(t *testing.T) (*fixture, *httptest.Server, *flexv1.ApiService) {
 	t.Helper()
 	f := newFixture(t)
-	mux := http.NewServeMux()
-	twilio.Mount(mux, Product, func(*http.Request) (*Engine, func(), error) { return f.eng, func() {}, nil }, Routes())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	u, _ := url.Parse(srv.URL)
+	srv := twiliotest.Serve(t, Product, f.eng, Routes())
 	c := &tgclient.Client{Credentials: tgclient.NewCredentials(f.env.AccountSID, f.env.AuthToken),
-		HTTPClient: &http.Client{Transport: rewrite{u}}}
+		HTTPClient: &http.Client{Transport: twiliotest.Transport(srv)}}
 	c.SetAccountSid(f.env.AccountSID)
 	return f, srv, flexv1.NewApiServiceWithClient(c)
 }

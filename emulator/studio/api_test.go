@@ -9,33 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 	tgclient "github.com/twilio/twilio-go/client"
 	studiov2 "github.com/twilio/twilio-go/rest/studio/v2"
-
-	"github.com/flexemu/flexemu/emulator/twilio"
 )
-
-// rewrite sends every request to the test server, keeping the Twilio Host
-// header so responses carry https://studio.twilio.com URLs.
-type rewrite struct{ target *url.URL }
-
-func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Host = r.URL.Host
-	r.URL.Scheme, r.URL.Host = rw.target.Scheme, rw.target.Host
-	return http.DefaultTransport.RoundTrip(r)
-}
 
 func newAPI(t *testing.T) (*fixture, *httptest.Server, *studiov2.ApiService) {
 	t.Helper()
 	f := newFixture(t)
-	mux := http.NewServeMux()
-	twilio.Mount(mux, Product, func(*http.Request) (*Engine, func(), error) { return f.eng, func() {}, nil }, Routes())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	u, _ := url.Parse(srv.URL)
+	srv := twiliotest.Serve(t, Product, f.eng, Routes())
 	c := &tgclient.Client{Credentials: tgclient.NewCredentials(f.env.AccountSID, f.env.AuthToken),
-		HTTPClient: &http.Client{Transport: rewrite{u}}}
+		HTTPClient: &http.Client{Transport: twiliotest.Transport(srv)}}
 	c.SetAccountSid(f.env.AccountSID)
 	return f, srv, studiov2.NewApiServiceWithClient(c)
 }

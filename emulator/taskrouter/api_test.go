@@ -7,11 +7,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/flexemu/flexemu/emulator/env"
 	"github.com/flexemu/flexemu/emulator/twilio"
+	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 )
 
 // apiServer serves one engine's routes the way the emulator does.
@@ -19,15 +19,7 @@ func apiServer(t *testing.T) (*httptest.Server, *Engine) {
 	t.Helper()
 	en, _ := env.ForTest()
 	e := New(en)
-	var mu sync.Mutex
-	mux := http.NewServeMux()
-	twilio.Mount(mux, Product, func(r *http.Request) (*Engine, func(), error) {
-		mu.Lock()
-		return e, mu.Unlock, nil
-	}, Routes())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv, e
+	return twiliotest.Serve(t, Product, e, Routes()), e
 }
 
 type apiClient struct {

@@ -2,9 +2,9 @@ package taskrouter
 
 import (
 	"net/http"
-	"net/url"
 	"testing"
 
+	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	trapi "github.com/twilio/twilio-go/rest/taskrouter/v1"
@@ -14,10 +14,9 @@ import (
 // official Go helper library's models.
 func TestTwilioGoEventsAndStatistics(t *testing.T) {
 	c, e, ids := statsAPI(t)
-	target, _ := url.Parse(c.srv.URL)
 	acct := e.env.AccountSID
 	cl := &client.Client{Credentials: client.NewCredentials(acct, e.env.AuthToken),
-		HTTPClient: &http.Client{Transport: rewrite{target}}}
+		HTTPClient: &http.Client{Transport: twiliotest.Transport(c.srv)}}
 	cl.SetAccountSid(acct)
 	tr := twilio.NewRestClientWithParams(twilio.ClientParams{Client: cl}).TaskrouterV1
 	ws := ids["ws"]

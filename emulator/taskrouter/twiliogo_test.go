@@ -2,32 +2,20 @@ package taskrouter
 
 import (
 	"net/http"
-	"net/url"
 	"testing"
 
+	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	trapi "github.com/twilio/twilio-go/rest/taskrouter/v1"
 )
 
-// rewrite sends requests for Twilio's hosts to the test server, keeping the
-// Host header so responses carry Twilio's URLs.
-type rewrite struct{ target *url.URL }
-
-func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Host = r.URL.Host
-	r.URL.Scheme, r.URL.Host = rw.target.Scheme, rw.target.Host
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 // TestTwilioGoClient drives the engine with the official Go helper library.
 func TestTwilioGoClient(t *testing.T) {
 	srv, e := apiServer(t)
-	target, _ := url.Parse(srv.URL)
 	acct := e.env.AccountSID
 	c := &client.Client{Credentials: client.NewCredentials(acct, e.env.AuthToken),
-		HTTPClient: &http.Client{Transport: rewrite{target}}}
+		HTTPClient: &http.Client{Transport: twiliotest.Transport(srv)}}
 	c.SetAccountSid(acct)
 	tw := twilio.NewRestClientWithParams(twilio.ClientParams{Client: c})
 	tr := tw.TaskrouterV1
