@@ -26,7 +26,7 @@ func registerBackendSteps(sc *godog.ScenarioContext) {
 			if err != nil {
 				return err
 			}
-			ws, wf, err := workflowSIDs(w, workflow)
+			ws, wf, err := w.WorkflowSID(workflow)
 			if err != nil {
 				return err
 			}
@@ -34,20 +34,15 @@ func registerBackendSteps(sc *godog.ScenarioContext) {
 				WorkspaceSID: ws, WorkflowSID: wf, TaskChannel: "chat", Client: w.Twilio}))
 			w.OnClose(srv.Close)
 			backendURL = srv.URL + "/twilio/conversations"
-			addrs, err := w.Twilio.ConversationsV1.ListConfigurationAddress(nil)
+			sid, err := w.AddressSID(address)
 			if err != nil {
 				return err
 			}
-			for _, a := range addrs {
-				if a.Address != nil && *a.Address == address {
-					p := &conversations.UpdateConfigurationAddressParams{}
-					p.SetAutoCreationEnabled(true).SetAutoCreationType("webhook").SetAutoCreationWebhookUrl(backendURL).
-						SetAutoCreationWebhookMethod("POST").SetAutoCreationWebhookFilters([]string{"onMessageAdded"})
-					_, err := w.Twilio.ConversationsV1.UpdateConfigurationAddress(*a.Sid, p)
-					return err
-				}
-			}
-			return fmt.Errorf("no address configuration for %s", address)
+			p := &conversations.UpdateConfigurationAddressParams{}
+			p.SetAutoCreationEnabled(true).SetAutoCreationType("webhook").SetAutoCreationWebhookUrl(backendURL).
+				SetAutoCreationWebhookMethod("POST").SetAutoCreationWebhookFilters([]string{"onMessageAdded"})
+			_, err = w.Twilio.ConversationsV1.UpdateConfigurationAddress(sid, p)
+			return err
 		})
 	sc.Step(`^the workspace should have (\d+) tasks?$`, func(ctx context.Context, n int) error {
 		w, err := steps.Ensure(ctx)
@@ -85,18 +80,4 @@ func registerBackendSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-}
-
-func workflowSIDs(w *steps.World, name string) (string, string, error) {
-	ws := w.Info.Workspace.SID
-	flows, err := w.Twilio.TaskrouterV1.ListWorkflow(ws, &taskrouter.ListWorkflowParams{})
-	if err != nil {
-		return "", "", err
-	}
-	for _, f := range flows {
-		if f.FriendlyName != nil && *f.FriendlyName == name {
-			return ws, *f.Sid, nil
-		}
-	}
-	return "", "", fmt.Errorf("no workflow named %q", name)
 }

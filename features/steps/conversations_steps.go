@@ -105,7 +105,8 @@ func receiver(ctx context.Context) (*Receiver, error) {
 	return w.receiver, nil
 }
 
-func findAddress(w *World, address string) (string, error) {
+// AddressSID returns the IG SID of the address configuration for address.
+func (w *World) AddressSID(address string) (string, error) {
 	addrs, err := w.Twilio.ConversationsV1.ListConfigurationAddress(nil)
 	if err != nil {
 		return "", err
@@ -127,7 +128,7 @@ func addressWebhookToReceiver(ctx context.Context, address string) error {
 	if err != nil {
 		return err
 	}
-	sid, err := findAddress(w, address)
+	sid, err := w.AddressSID(address)
 	if err != nil {
 		return err
 	}
@@ -168,7 +169,7 @@ func backendSendsToFlex(ctx context.Context, workflowName string) error {
 	if err != nil {
 		return err
 	}
-	ws, wf, err := workflowByName(w, workflowName)
+	ws, wf, err := w.WorkflowSID(workflowName)
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,9 @@ func backendSendsToFlex(ctx context.Context, workflowName string) error {
 	return nil
 }
 
-func workflowByName(w *World, name string) (ws, wf string, err error) {
+// WorkflowSID finds a workflow by friendly name in any workspace and returns
+// its workspace and workflow SIDs.
+func (w *World) WorkflowSID(name string) (ws, wf string, err error) {
 	spaces, err := w.Twilio.TaskrouterV1.ListWorkspace(nil)
 	if err != nil {
 		return "", "", err
