@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
+	"github.com/flexemu/flexemu/emulator/cause"
 	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/env"
@@ -16,21 +20,25 @@ import (
 	"github.com/flexemu/flexemu/emulator/studio"
 	"github.com/flexemu/flexemu/emulator/taskrouter"
 	"github.com/flexemu/flexemu/emulator/timeline"
+	"github.com/flexemu/flexemu/emulator/twilio"
 	"github.com/flexemu/flexemu/emulator/webhook"
 )
 
 // Account owns all product state of one Twilio account. One mutex guards
 // every engine: simple, and deadlock-free across the synchronous
 // Conversations → Studio → Flex → TaskRouter hops. Webhooks go out on the
-// dispatcher's goroutines, off the lock.
+// dispatcher's goroutines, off the lock. Only locked takes the mutex, so a
+// panic can never leave it held.
 type Account struct {
 	SID       string
 	AuthToken string
 
 	clock    *clock.Virtual
+	causes   *cause.Tracker
 	timeline *timeline.Timeline
 	webhooks *webhook.Dispatcher
 	fixture  *fixture.Fixture
+	log      *slog.Logger
 
 	mu  sync.Mutex
 	gen uint64 // bumped on Reset so timers of discarded engines do nothing
@@ -50,10 +58,11 @@ type Engines struct {
 	Setup Setup
 }
 
-func newAccount(sid, token string, clk *clock.Virtual, fx *fixture.Fixture) (*Account, error) {
-	tl := timeline.New(clk)
-	a := &Account{SID: sid, AuthToken: token, clock: clk, timeline: tl, fixture: fx,
-		webhooks: webhook.New(token, tl, clk.Now)}
+func newAccount(sid, token string, clk *clock.Virtual, fx *fixture.Fixture, log *slog.Logger) (*Account, error) {
+	causes := cause.NewTracker()
+	tl := timeline.New(clk, causes)
+	a := &Account{SID: sid, AuthToken: token, clock: clk, causes: causes, timeline: tl, fixture: fx, log: log,
+		webhooks: webhook.New(token, tl, clk.Now, webhook.WithCauses(causes))}
 	if err := a.Reset(); err != nil {
 		return nil, err
 	}
@@ -63,26 +72,45 @@ func newAccount(sid, token string, clk *clock.Virtual, fx *fixture.Fixture) (*Ac
 // Reset discards all state and re-applies the loaded fixture. The clock keeps
 // running; the timeline and delivery log are cleared.
 func (a *Account) Reset() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.gen++
-	a.timeline.Reset()
-	a.webhooks.Reset()
-	gen := a.gen
-	e := env.Env{AccountSID: a.SID, AuthToken: a.AuthToken, Clock: &accountClock{a: a, gen: gen},
-		Timeline: a.timeline, Webhooks: a.webhooks, Later: func(f func()) { a.runLater(gen, f) }}
-	engines, err := build(e, a.fixture)
-	if err != nil {
-		return err
-	}
-	a.Engines = engines
-	return nil
+	return a.locked(a.causes.New(), func(*Engines) error {
+		a.gen++
+		a.timeline.Reset()
+		a.webhooks.Reset()
+		gen := a.gen
+		e := env.Env{AccountSID: a.SID, AuthToken: a.AuthToken, Clock: &accountClock{a: a, gen: gen},
+			Timeline: a.timeline, Webhooks: a.webhooks, Later: func(f func()) { a.runLater(gen, f) }}
+		engines, err := build(e, a.fixture)
+		if err != nil {
+			return err
+		}
+		a.Engines = engines
+		return nil
+	})
 }
 
-// Do runs fn with the account locked, for in-process tests and the control API.
+// Do runs fn with the account locked, for in-process tests and the control
+// API. What fn causes is its own cause; a panic in fn is returned as
+// Twilio's 500 error, with the lock released.
 func (a *Account) Do(fn func(e *Engines) error) error {
+	return a.locked(a.causes.New(), fn)
+}
+
+// locked is the only way into the engines: it holds the account lock with c
+// as the current cause, and releases both on every path. A panic is logged
+// with its stack and returned as Twilio's 500 error, so one bad input never
+// wedges the account.
+func (a *Account) locked(c cause.ID, fn func(e *Engines) error) (err error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	restore := a.causes.Enter(c)
+	defer func() {
+		if p := recover(); p != nil {
+			a.log.Error("panic while handling a request; the account lock was released", "account", a.SID,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = twilio.NewError(http.StatusInternalServerError, twilio.CodeInternal, "internal error: %v", p)
+		}
+		restore()
+		a.mu.Unlock()
+	}()
 	return fn(&a.Engines)
 }
 
@@ -109,19 +137,41 @@ type InboundParams struct {
 	Body string `json:"body"`
 }
 
-// Trace is what one inbound message caused, in order.
+// Trace is what one inbound message caused, in order: exactly its own
+// causal chain, never another conversation's entries.
 type Trace struct {
 	ConversationSID     string           `json:"conversation_sid"`
 	ParticipantSID      string           `json:"participant_sid"`
 	MessageSID          string           `json:"message_sid"`
 	MessageIndex        int              `json:"message_index"`
 	CreatedConversation bool             `json:"created_conversation"`
+	Cause               cause.ID         `json:"cause"`
 	Entries             []timeline.Entry `json:"entries"`
+	// Truncated reports a chain longer than MaxTraceEntries (the rest is
+	// on the timeline, under the same cause).
+	Truncated bool `json:"truncated,omitempty"`
+	// Pending lists the webhooks the message caused that had not been
+	// answered within TraceWait; their deliveries go on, and show on the
+	// timeline under the trace's cause.
+	Pending []PendingDelivery `json:"pending,omitempty"`
 }
 
-// WebhookWait bounds how long Inbound waits for the webhooks it caused, so
-// the trace shows their answers without a slow receiver stalling the caller.
+// PendingDelivery is a webhook still on its way when a trace was returned.
+type PendingDelivery struct {
+	URL   string `json:"url"`
+	Event string `json:"event"`
+}
+
+// WebhookWait bounds Settle's wait for every webhook of the account.
 const WebhookWait = 6 * time.Second
+
+// TraceWait bounds how long Inbound (and an agent reply) waits for the
+// webhooks its own message caused and the reactions to their answers; what
+// is slower is reported as pending rather than awaited.
+const TraceWait = 2 * time.Second
+
+// MaxTraceEntries bounds one trace.
+const MaxTraceEntries = 1000
 
 // Inbound delivers a customer message as Twilio's channel would, runs
 // everything it triggers, and returns the trace. Its pre-event
@@ -131,30 +181,49 @@ const WebhookWait = 6 * time.Second
 // the error wraps conversations.ErrRejected and the timeline shows why.
 func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) {
 	if p.To == "" {
-		a.mu.Lock()
-		if len(a.Setup.Addresses) > 0 {
-			p.To = a.Setup.Addresses[0].Address
-		}
-		a.mu.Unlock()
+		_ = a.locked(0, func(e *Engines) error {
+			if len(e.Setup.Addresses) > 0 {
+				p.To = e.Setup.Addresses[0].Address
+			}
+			return nil
+		})
 	}
 	if p.From == "" {
 		p.From = a.DefaultCustomer(p.To)
 	}
 	start := a.timeline.Last()
+	c := a.causes.New()
 	in := conversations.InboundParams{From: p.From, To: p.To, Body: p.Body}
-	res, err := a.preEvented(ctx, func(c *conversations.Engine) (*conversations.Pending, error) { return c.PrepareInbound(in) })
+	res, err := a.preEvented(ctx, c, func(c *conversations.Engine) (*conversations.Pending, error) { return c.PrepareInbound(in) })
 	if err != nil {
 		return nil, fmt.Errorf("inbound message from %s to %s: %w", p.From, p.To, err)
 	}
-	a.settle(ctx, WebhookWait)
-	return &Trace{
+	tr := &Trace{
 		ConversationSID:     res.Conversation.SID,
 		ParticipantSID:      res.Participant.SID,
 		MessageSID:          res.Message.SID,
 		MessageIndex:        res.Message.Index,
 		CreatedConversation: res.Created,
-		Entries:             a.timeline.Since(start),
-	}, nil
+		Cause:               c,
+		Pending:             a.await(ctx, c, TraceWait),
+	}
+	tr.Entries, tr.Truncated = a.timeline.Caused(start, c, MaxTraceEntries)
+	return tr, nil
+}
+
+// await waits up to max for the work caused by c, and returns the webhooks
+// of c still on their way.
+func (a *Account) await(ctx context.Context, c cause.ID, max time.Duration) []PendingDelivery {
+	ctx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
+	if a.causes.Wait(ctx, c) == nil {
+		return nil
+	}
+	var out []PendingDelivery
+	for _, r := range a.webhooks.Pending(c) {
+		out = append(out, PendingDelivery{URL: r.URL, Event: r.Event})
+	}
+	return out
 }
 
 // preEventTries bounds how often preEvented prepares an action again when
@@ -172,22 +241,31 @@ const preEventTries = 3
 //		return c.PrepareMessage(sid, conversations.CreateMessageParams{Author: identity, Body: body,
 //			Origin: conversations.Origin{Source: conversations.SourceSDK, ClientIdentity: identity}})
 //	})
-func (a *Account) preEvented(ctx context.Context, prepare func(*conversations.Engine) (*conversations.Pending, error)) (*conversations.Result, error) {
+func (a *Account) preEvented(ctx context.Context, c cause.ID, prepare func(*conversations.Engine) (*conversations.Pending, error)) (*conversations.Result, error) {
 	for try := 1; ; try++ {
-		a.mu.Lock()
-		pend, err := prepare(a.Conversations)
+		var pend *conversations.Pending
 		var res *conversations.Result
-		if err == nil && pend.PreEvent == nil {
-			res, err = a.Conversations.Commit(pend, nil)
-		}
-		a.mu.Unlock()
+		err := a.locked(c, func(e *Engines) error {
+			var err error
+			if pend, err = prepare(e.Conversations); err != nil {
+				return err
+			}
+			if pend.PreEvent == nil {
+				res, err = e.Conversations.Commit(pend, nil)
+			}
+			return err
+		})
 		if err != nil || pend.PreEvent == nil {
 			return res, err
 		}
-		answer := a.webhooks.Do(ctx, *pend.PreEvent)
-		a.mu.Lock()
-		res, err = a.Conversations.Commit(pend, &answer)
-		a.mu.Unlock()
+		req := *pend.PreEvent
+		req.Cause = c
+		answer := a.webhooks.Do(ctx, req)
+		err = a.locked(c, func(e *Engines) error {
+			var err error
+			res, err = e.Conversations.Commit(pend, &answer)
+			return err
+		})
 		if errors.Is(err, conversations.ErrStale) && try < preEventTries {
 			continue
 		}
@@ -198,29 +276,38 @@ func (a *Account) preEvented(ctx context.Context, prepare func(*conversations.En
 // DefaultCustomer is the customer address `send` writes as when none is given:
 // the fixture's customer for the address's channel type.
 func (a *Account) DefaultCustomer(to string) string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	kind := channelType(to)
-	if c, ok := a.Setup.Customers[kind]; ok {
-		return c
-	}
-	if kind == "sms" {
+	customer := ""
+	_ = a.locked(0, func(e *Engines) error {
+		customer = e.Setup.Customers[kind]
+		return nil
+	})
+	switch {
+	case customer != "":
+		return customer
+	case kind == "sms":
 		return "+15558675310"
+	default:
+		return kind + ":+15558675310"
 	}
-	return kind + ":+15558675310"
 }
 
 // runLater runs f under the lock on its own goroutine, if the engines of
-// generation gen are still the account's.
+// generation gen are still the account's. It is called under the lock: f
+// inherits the current cause, and counts as that cause's work in flight.
 func (a *Account) runLater(gen uint64, f func()) {
+	c := a.causes.Current()
+	done := a.causes.Begin(c)
 	a.later.Add()
 	go func() {
 		defer a.later.Done()
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if a.gen == gen {
-			f()
-		}
+		defer done()
+		_ = a.locked(c, func(*Engines) error {
+			if a.gen == gen {
+				f()
+			}
+			return nil
+		})
 	}()
 }
 
@@ -248,7 +335,8 @@ func (a *Account) settle(ctx context.Context, max time.Duration) {
 }
 
 // accountClock is the clock engines see: timer callbacks run under the
-// account lock, and not at all once the engines that set them were reset.
+// account lock, with the cause of the work that armed them, and not at all
+// once the engines that set them were reset.
 type accountClock struct {
 	a   *Account
 	gen uint64
@@ -257,11 +345,13 @@ type accountClock struct {
 func (c *accountClock) Now() time.Time { return c.a.clock.Now() }
 
 func (c *accountClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	armedBy := c.a.causes.Current()
 	return c.a.clock.AfterFunc(d, func() {
-		c.a.mu.Lock()
-		defer c.a.mu.Unlock()
-		if c.a.gen == c.gen {
-			f()
-		}
+		_ = c.a.locked(armedBy, func(*Engines) error {
+			if c.a.gen == c.gen {
+				f()
+			}
+			return nil
+		})
 	})
 }

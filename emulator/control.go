@@ -176,9 +176,11 @@ func (e *Emulator) controlRoutes() http.Handler {
 // Info describes the emulator as reached at base.
 func (e *Emulator) Info(base string) Info {
 	a := e.primary
-	a.mu.Lock()
-	setup := a.Setup
-	a.mu.Unlock()
+	var setup Setup
+	_ = a.locked(0, func(en *Engines) error {
+		setup = en.Setup
+		return nil
+	})
 	return Info{URL: base, AccountSID: a.SID, AuthToken: a.AuthToken, Fixture: a.fixture.Name,
 		ClockMode: string(a.clock.Mode()), Now: twilio.Time(a.Now()),
 		Addresses: setup.Addresses, Customers: setup.Customers, Workspace: setup.Workspace}

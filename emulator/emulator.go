@@ -13,13 +13,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/fixture"
+	"github.com/flexemu/flexemu/emulator/webhook"
 	"github.com/flexemu/flexemu/fixtures"
 )
 
@@ -39,6 +42,7 @@ type Options struct {
 	Fixture    *fixture.Fixture // default: the embedded fixtures/default.yaml
 	ClockMode  clock.Mode       // default clock.Manual
 	ClockStart time.Time        // manual clock start; default 2026-01-05T09:00:00Z
+	Logger     *slog.Logger     // where panics and shutdown reports go; default slog.Default()
 }
 
 // Option changes Options.
@@ -55,6 +59,10 @@ func WithCredentials(sid, token string) Option {
 // WithFixture loads f instead of the embedded default.
 func WithFixture(f *fixture.Fixture) Option { return func(o *Options) { o.Fixture = f } }
 
+// WithLogger sends the emulator's own log (recovered panics, what shutdown
+// abandons) to l.
+func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
 // WithClock selects the clock mode (manual for tests, real for interactive use).
 func WithClock(mode clock.Mode) Option { return func(o *Options) { o.ClockMode = mode } }
 
@@ -64,6 +72,13 @@ type Emulator struct {
 	accounts map[string]*Account
 	primary  *Account
 	handler  http.Handler
+	log      *slog.Logger
+
+	// Host header checks (guard.go): the configured listen host, Twilio's
+	// product hosts, and whether any Host goes (listening beyond loopback).
+	listenHost   string
+	productHosts map[string]struct{}
+	openHosts    bool
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -103,13 +118,27 @@ func New(opts ...Option) (*Emulator, error) {
 	if o.ClockStart.IsZero() {
 		o.ClockStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	clk := clock.New(o.ClockMode, o.ClockStart)
-	acct, err := newAccount(o.AccountSID, o.AuthToken, clk, o.Fixture)
+	acct, err := newAccount(o.AccountSID, o.AuthToken, clk, o.Fixture, o.Logger)
 	if err != nil {
 		clk.Stop()
 		return nil, err
 	}
-	e := &Emulator{opts: o, accounts: map[string]*Account{acct.SID: acct}, primary: acct}
+	e := &Emulator{opts: o, accounts: map[string]*Account{acct.SID: acct}, primary: acct, log: o.Logger,
+		productHosts: map[string]struct{}{}}
+	for _, p := range products {
+		e.productHosts[p.Host] = struct{}{}
+	}
+	host, _, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		host = o.Addr
+	}
+	e.listenHost = strings.ToLower(strings.Trim(host, "[]"))
+	ip := net.ParseIP(e.listenHost)
+	e.openHosts = e.listenHost == "" || (ip != nil && ip.IsUnspecified())
 	e.handler = e.routes()
 	return e, nil
 }
@@ -154,7 +183,10 @@ func (e *Emulator) Handler() http.Handler { return e.handler }
 // Account is the emulator's (primary) account.
 func (e *Emulator) Account() *Account { return e.primary }
 
-// Close stops serving, waits for in-flight webhooks and stops timers. It is idempotent.
+// Close stops serving, gives queued and in-flight webhooks
+// webhook.ShutdownGrace to finish, logs what it abandons, and stops timers.
+// It returns within a few seconds whatever the receivers do. It is
+// idempotent.
 func (e *Emulator) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -166,15 +198,26 @@ func (e *Emulator) Close() error {
 	e.mu.Unlock()
 	var err error
 	if srv != nil {
+		// Cancelling every request's context ends long polls and pre-event
+		// waits at once, so Shutdown only waits for handlers to write.
 		stop()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = srv.Shutdown(ctx)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if err = srv.Shutdown(ctx); err != nil {
+			err = srv.Close()
+		}
 		cancel()
 		<-served
 	}
 	for _, a := range e.accounts {
-		a.webhooks.Close()
 		a.clock.Stop()
+		if abandoned := a.webhooks.Close(webhook.ShutdownGrace); len(abandoned) > 0 {
+			events := map[string]int{}
+			for _, r := range abandoned {
+				events[r.Event+" → "+r.URL]++
+			}
+			e.log.Warn("shutdown abandoned webhooks that were not delivered in time", "account", a.SID,
+				"count", len(abandoned), "by_event_and_url", events)
+		}
 	}
 	return err
 }

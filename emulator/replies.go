@@ -41,9 +41,12 @@ func (a *Account) Messages(ctx context.Context, conversationSID string, after in
 }
 
 func (a *Account) messagesAfter(conversationSID string, after int) ([]ConversationMessage, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	all, err := a.Conversations.Messages(conversationSID, false)
+	var all []*conversations.Message
+	err := a.locked(0, func(e *Engines) error {
+		var err error
+		all, err = e.Conversations.Messages(conversationSID, false)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -65,14 +68,15 @@ func (a *Account) AgentReply(ctx context.Context, conversationSID, identity, bod
 	if strings.TrimSpace(identity) == "" {
 		return ConversationMessage{}, twilio.MissingParam("author")
 	}
-	res, err := a.preEvented(ctx, func(c *conversations.Engine) (*conversations.Pending, error) {
+	c := a.causes.New()
+	res, err := a.preEvented(ctx, c, func(c *conversations.Engine) (*conversations.Pending, error) {
 		return c.PrepareMessage(conversationSID, conversations.CreateMessageParams{Author: identity, Body: body,
 			Origin: conversations.Origin{Source: conversations.SourceSDK, ClientIdentity: identity}})
 	})
 	if err != nil {
 		return ConversationMessage{}, err
 	}
-	a.settle(ctx, WebhookWait)
+	a.await(ctx, c, TraceWait)
 	m := res.Message
 	return ConversationMessage{SID: m.SID, Index: m.Index, Author: m.Author, Body: m.Body, DateCreated: twilio.Time(m.DateCreated)}, nil
 }

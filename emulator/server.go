@@ -1,9 +1,18 @@
 package emulator
 
 import (
+	"bufio"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"runtime/debug"
+	"strconv"
 	"strings"
 
+	"github.com/flexemu/flexemu/emulator/cause"
 	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/flex"
 	"github.com/flexemu/flexemu/emulator/studio"
@@ -21,30 +30,39 @@ func (e *Emulator) routes() http.Handler {
 	byHost := map[string]http.Handler{}
 	byPrefix := map[string]http.Handler{}
 	add := func(p twilio.Product, mux *http.ServeMux) {
-		h := e.recordAPI(p.Prefix, twilioNotFound(mux))
+		h := e.serveAPI(p.Prefix, twilioNotFound(mux))
 		byHost[p.Host] = h
 		byPrefix["/"+p.Prefix] = http.StripPrefix("/"+p.Prefix, h)
 	}
 	conv := http.NewServeMux()
-	twilio.Mount(conv, conversations.Product, bind(e, func(en *Engines) *conversations.Engine { return en.Conversations }), conversations.Routes())
+	twilio.Mount(conv, conversations.Product, bind(func(en *Engines) *conversations.Engine { return en.Conversations }), conversations.Routes())
 	add(conversations.Product, conv)
 	fx := http.NewServeMux()
-	twilio.Mount(fx, flex.Product, bind(e, func(en *Engines) *flex.Engine { return en.Flex }), flex.Routes())
+	twilio.Mount(fx, flex.Product, bind(func(en *Engines) *flex.Engine { return en.Flex }), flex.Routes())
 	add(flex.Product, fx)
 	tr := http.NewServeMux()
-	twilio.Mount(tr, taskrouter.Product, bind(e, func(en *Engines) *taskrouter.Engine { return en.TaskRouter }), taskrouter.Routes())
+	twilio.Mount(tr, taskrouter.Product, bind(func(en *Engines) *taskrouter.Engine { return en.TaskRouter }), taskrouter.Routes())
 	add(taskrouter.Product, tr)
 	st := http.NewServeMux()
-	twilio.Mount(st, studio.Product, bind(e, func(en *Engines) *studio.Engine { return en.Studio }), studio.Routes())
+	twilio.Mount(st, studio.Product, bind(func(en *Engines) *studio.Engine { return en.Studio }), studio.Routes())
 	add(studio.Product, st)
 
 	control := e.controlRoutes()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return e.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !e.hostAllowed(r.Host) {
+			twilio.WriteError(w, twilio.NewError(http.StatusForbidden, twilio.CodeForbidden,
+				"Host %q is not this emulator's: flexemu answers loopback names, its listen address and Twilio's product hosts", r.Host))
+			return
+		}
 		if h, ok := byHost[twilio.HostOnly(r.Host)]; ok {
 			h.ServeHTTP(w, r)
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/emulator/") {
+			if err := sameOrigin(r); err != nil {
+				twilio.WriteError(w, err)
+				return
+			}
 			control.ServeHTTP(w, r)
 			return
 		}
@@ -55,20 +73,32 @@ func (e *Emulator) routes() http.Handler {
 			}
 		}
 		twilio.WriteError(w, twilio.NotFound(r.URL.Path))
-	})
+	}))
 }
 
-// bind authenticates a request with HTTP Basic auth (account SID and auth
-// token, as Twilio's API does) and locks that account for the handler.
-func bind[E any](e *Emulator, pick func(*Engines) E) twilio.Binder[E] {
-	return func(r *http.Request) (E, func(), error) {
-		var zero E
-		acct, err := e.authenticate(r)
-		if err != nil {
-			return zero, nil, err
+// apiCall is what the server knows of an authenticated product API request:
+// its account and its cause, carried in the request's context.
+type apiCall struct {
+	acct  *Account
+	cause cause.ID
+}
+
+type apiCallKey struct{}
+
+// bind runs a product handler on the request's account, under its lock. A
+// call about a conversation whose webhook is out right now, typically made
+// by the user's webhook handler, joins that webhook's cause, so an inbound
+// message's trace includes what the user's backend did about it.
+func bind[E any](pick func(*Engines) E) twilio.Binder[E] {
+	return func(r *twilio.Request, fn func(E) error) error {
+		call, ok := r.HTTP.Context().Value(apiCallKey{}).(*apiCall)
+		if !ok {
+			return twilio.Unauthorized()
 		}
-		acct.mu.Lock()
-		return pick(&acct.Engines), acct.mu.Unlock, nil
+		if c, ok := call.acct.adoptingCause(r); ok {
+			call.cause = c
+		}
+		return call.acct.locked(call.cause, func(en *Engines) error { return fn(pick(en)) })
 	}
 }
 
@@ -78,7 +108,7 @@ func (e *Emulator) authenticate(r *http.Request) (*Account, error) {
 		return nil, twilio.Unauthorized()
 	}
 	acct, found := e.accounts[user]
-	if !found || pass != acct.AuthToken {
+	if !found || subtle.ConstantTimeCompare([]byte(pass), []byte(acct.AuthToken)) != 1 {
 		return nil, twilio.Unauthorized()
 	}
 	return acct, nil
@@ -96,28 +126,78 @@ func twilioNotFound(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// recordAPI appends every product API call to the caller's account timeline.
-func (e *Emulator) recordAPI(product string, next http.Handler) http.Handler {
+// serveAPI authenticates a product API request before anything reads its
+// body, so a refused request costs nothing and leaves no trace but its 401;
+// then it serves the request as a new cause and records the call on the
+// account's timeline.
+func (e *Emulator) serveAPI(product string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		user, _, _ := r.BasicAuth()
-		acct, ok := e.accounts[user]
-		if !ok {
+		acct, err := e.authenticate(r)
+		if err != nil {
+			twilio.WriteError(w, err)
 			return
 		}
-		call := r.Method + " " + r.URL.Path
-		acct.timeline.Append(timeline.Entry{Kind: timeline.KindAPI, Product: product, Type: call,
-			Summary: call + " → " + http.StatusText(sw.status), Refs: map[string]string{"status": itoa(sw.status)}})
+		call := &apiCall{acct: acct, cause: acct.causes.New()}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), apiCallKey{}, call)))
+		typ := r.Method + " " + r.URL.Path
+		acct.timeline.Append(timeline.Entry{Kind: timeline.KindAPI, Product: product, Type: typ, Cause: call.cause,
+			Summary: typ + " → " + http.StatusText(sw.status), Refs: map[string]string{"status": strconv.Itoa(sw.status)}})
+	})
+}
+
+// recoverPanics answers a panic outside the account lock (which locked
+// already handles) with Twilio's 500 JSON and logs it, rather than letting
+// net/http drop the connection.
+func (e *Emulator) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			e.log.Error("panic while serving a request", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !sw.wrote {
+				twilio.WriteError(sw, twilio.NewError(http.StatusInternalServerError, twilio.CodeInternal, "internal error: %v", p))
+			}
+		}()
+		next.ServeHTTP(sw, r)
 	})
 }
 
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
 func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
 	s.ResponseWriter.WriteHeader(code)
 }
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Hijack hands the connection to a websocket upgrade.
+func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the response writer cannot be hijacked")
+	}
+	s.wrote = true
+	return h.Hijack()
+}
+
+// Unwrap lets http.ResponseController (and the websocket upgrade) reach the
+// connection underneath.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

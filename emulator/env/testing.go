@@ -13,7 +13,7 @@ import (
 // a test drives the engine from one goroutine.
 func ForTest() (Env, *clock.Virtual) {
 	clk := clock.NewManual(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	tl := timeline.New(clk)
+	tl := timeline.New(clk, nil)
 	return Env{
 		AccountSID: "AC00000000000000000000000000000000",
 		AuthToken:  "0123456789abcdef0123456789abcdef",

@@ -5,11 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flexemu/flexemu/emulator/cause"
 	"github.com/flexemu/flexemu/emulator/clock"
 )
 
 func TestAppendSinceReset(t *testing.T) {
-	tl := New(clock.NewManual(time.Unix(0, 0)))
+	tl := New(clock.NewManual(time.Unix(0, 0)), nil)
 	a := tl.Append(Entry{Type: "a"})
 	b := tl.Append(Entry{Type: "b"})
 	if a.Seq != 1 || b.Seq != 2 {
@@ -31,20 +32,55 @@ func TestAppendSinceReset(t *testing.T) {
 	}
 }
 
-func TestCapacityDropsOldest(t *testing.T) {
-	tl := New(clock.NewManual(time.Unix(0, 0)))
-	tl.capacity = 10
-	for i := 0; i < 12; i++ {
-		tl.Append(Entry{})
+func TestByteBoundDropsOldest(t *testing.T) {
+	tl := New(clock.NewManual(time.Unix(0, 0)), nil)
+	tl.SetMaxBytes(64 << 10)
+	big := string(make([]byte, 1000))
+	for i := 0; i < 1000; i++ {
+		tl.Append(Entry{Summary: big, Refs: map[string]string{"conversation_sid": "CH0123"}})
+	}
+	if b := tl.Bytes(); b > 64<<10+64<<10/8 {
+		t.Fatalf("timeline holds %d bytes, bound is 64 KiB (+1/8 slack)", b)
 	}
 	got := tl.Since(0)
-	if len(got) != 10 || got[0].Seq != 3 || got[9].Seq != 12 {
-		t.Fatalf("kept %+v", got)
+	if len(got) == 0 || len(got) > 70 || got[len(got)-1].Seq != 1000 {
+		t.Fatalf("kept %d entries ending at %d", len(got), got[len(got)-1].Seq)
+	}
+	if got[0].Seq != 1000-int64(len(got))+1 || got[0].Refs["conversation_sid"] != "CH0123" {
+		t.Fatalf("kept entries are not the newest, or lost their refs: first %+v", got[0])
+	}
+	if tl.Len() != len(got) {
+		t.Fatalf("Len %d, Since returned %d", tl.Len(), len(got))
+	}
+}
+
+func TestCausedFiltersByCause(t *testing.T) {
+	causes := cause.NewTracker()
+	tl := New(clock.NewManual(time.Unix(0, 0)), causes)
+	a, b := causes.New(), causes.New()
+	restore := causes.Enter(a)
+	tl.Append(Entry{Type: "a1"})
+	restore()
+	tl.Append(Entry{Type: "b1", Cause: b})
+	restore = causes.Enter(a)
+	tl.Append(Entry{Type: "a2"})
+	tl.Append(Entry{Type: "b2", Cause: b}) // an explicit cause wins over the current one
+	restore()
+	got, truncated := tl.Caused(0, a, 10)
+	if len(got) != 2 || got[0].Type != "a1" || got[1].Type != "a2" || truncated {
+		t.Fatalf("Caused(a) = %+v, truncated %v", got, truncated)
+	}
+	got, truncated = tl.Caused(0, b, 1)
+	if len(got) != 1 || got[0].Type != "b1" || !truncated {
+		t.Fatalf("Caused(b, max 1) = %+v, truncated %v", got, truncated)
+	}
+	if got, _ := tl.Caused(got[0].Seq, b, 10); len(got) != 1 || got[0].Type != "b2" {
+		t.Fatalf("Caused(b) after b1 = %+v", got)
 	}
 }
 
 func TestWait(t *testing.T) {
-	tl := New(clock.NewManual(time.Unix(0, 0)))
+	tl := New(clock.NewManual(time.Unix(0, 0)), nil)
 	go func() { tl.Append(Entry{Type: "x"}); tl.Append(Entry{Type: "want"}) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -35,6 +35,7 @@ const (
 	CodeNotFound         = 20404
 	CodeConflict         = 20409
 	CodeMethodNotAllowed = 20004
+	CodeForbidden        = 20403
 	CodeInternal         = 20500
 )
 

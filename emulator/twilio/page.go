@@ -34,6 +34,21 @@ func (p Page) MarshalJSON() ([]byte, error) {
 	return marshalOrdered([]kv{{p.Key, items}, {"meta", p.Meta}})
 }
 
+// maxPageOffset bounds the offset a page token may carry: far beyond any
+// list flexemu holds, far below where offset+size could overflow.
+const maxPageOffset = 1 << 40
+
+// ParsePageToken reads a token Paginate issued ("PT<offset>"). Anything
+// else, or an offset no list could reach, is Twilio's 400 naming PageToken.
+func ParsePageToken(tok string) (int, error) {
+	digits, ok := strings.CutPrefix(tok, "PT")
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if !ok || err != nil || n < 0 || n > maxPageOffset || digits != strconv.FormatInt(n, 10) {
+		return 0, InvalidParam("PageToken", "%q is not a page token this API issued", tok)
+	}
+	return int(n), nil
+}
+
 // Paginate slices items by PageSize / Page / PageToken and builds absolute
 // page URLs from listURL (the list's own URL without query). Extra query
 // filters in the request are carried into the page URLs so twilio-go, which
@@ -52,12 +67,12 @@ func Paginate[T any](r *Request, listURL, key string, items []T, render func(T) 
 		return Page{}, err
 	}
 	offset := page * size
-	if tok, ok := r.Form.String("PageToken"); ok && strings.HasPrefix(tok, "PT") {
-		if n, err := strconv.Atoi(tok[2:]); err == nil && n >= 0 {
-			offset = n
-		} else {
-			return Page{}, InvalidParam("PageToken", "%q is not a token this API issued", tok)
+	if tok, ok := r.Form.String("PageToken"); ok {
+		n, err := ParsePageToken(tok)
+		if err != nil {
+			return Page{}, err
 		}
+		offset = n
 	}
 	filters := url.Values{}
 	for k, v := range r.Form.Values {

@@ -39,13 +39,15 @@ type Route[E any] struct {
 	Handle func(e E, r *Request) (any, error)
 }
 
-// Binder authenticates a request and hands back the engine to run it on,
-// plus a release func (the server locks the account in between).
-type Binder[E any] func(r *http.Request) (engine E, release func(), err error)
+// Binder runs fn on the engine a request is for, holding whatever
+// serialises access to it (the account lock), and releases it on every path,
+// a panic included. By the time it is called the request has been
+// authenticated (the server does that before reading any body).
+type Binder[E any] func(r *Request, fn func(engine E) error) error
 
-// Mount registers routes on mux. Each request is authenticated and bound by
-// bind, decoded, handled and encoded while the binding is held, so the
-// response is a consistent snapshot; then written.
+// Mount registers routes on mux. Each request is decoded, then handled and
+// encoded while the binding is held, so the response is a consistent
+// snapshot; then written, with the lock released.
 func Mount[E any](mux *http.ServeMux, product Product, bind Binder[E], routes []Route[E]) {
 	for _, rt := range routes {
 		rt := rt
@@ -55,18 +57,15 @@ func Mount[E any](mux *http.ServeMux, product Product, bind Binder[E], routes []
 				WriteError(w, err)
 				return
 			}
-			eng, release, err := bind(hr)
-			if err != nil {
-				WriteError(w, err)
-				return
-			}
 			req := &Request{HTTP: hr, Form: form, BaseURL: product.BaseURL(hr)}
-			body, err := rt.Handle(eng, req)
 			var buf []byte
-			if err == nil && body != nil {
-				buf, err = json.Marshal(body)
-			}
-			release()
+			err = bind(req, func(eng E) error {
+				body, err := rt.Handle(eng, req)
+				if err == nil && body != nil {
+					buf, err = json.Marshal(body)
+				}
+				return err
+			})
 			if err != nil {
 				WriteError(w, err)
 				return

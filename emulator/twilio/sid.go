@@ -6,6 +6,9 @@ import (
 	"regexp"
 )
 
+// SIDLen is the length of a SID: two letters and 32 hex digits.
+const SIDLen = 34
+
 // NewSID mints a Twilio SID: a two-letter prefix and 32 lowercase hex digits.
 func NewSID(prefix string) string {
 	var b [16]byte

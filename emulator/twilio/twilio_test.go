@@ -136,3 +136,40 @@ func TestDecodeFormRejectsJSONBodies(t *testing.T) {
 		t.Fatalf("form = %v, %v", f.Values, err)
 	}
 }
+
+func TestParsePageToken(t *testing.T) {
+	for _, tc := range []struct {
+		tok  string
+		want int
+		ok   bool
+	}{
+		{"PT0", 0, true}, {"PT50", 50, true}, {"PT1099511627776", 1 << 40, true},
+		{"PT9223372036854775807", 0, false}, {"PT99999999999999999999", 0, false}, {"PT1099511627777", 0, false},
+		{"PT-1", 0, false}, {"PT+5", 0, false}, {"PT05", 0, false}, {"PT", 0, false}, {"50", 0, false},
+		{"pt5", 0, false}, {"PTabc", 0, false}, {"PT5 ", 0, false},
+	} {
+		got, err := ParsePageToken(tc.tok)
+		if tc.ok != (err == nil) || got != tc.want {
+			t.Errorf("ParsePageToken(%q) = %d, %v; want %d, ok=%v", tc.tok, got, err, tc.want, tc.ok)
+			continue
+		}
+		if err != nil {
+			if te := AsError(err); te.Status != 400 || te.Code != CodeInvalidParameter || !strings.Contains(te.Message, "PageToken") {
+				t.Errorf("ParsePageToken(%q) error = %+v, want 400 20001 naming PageToken", tc.tok, te)
+			}
+		}
+	}
+	// The forged token that once overflowed offset+size under the account lock.
+	req := func(q string) *Request {
+		hr := httptest.NewRequest("GET", "/v1/Things?"+q, nil)
+		return &Request{HTTP: hr, Form: Form{hr.URL.Query()}}
+	}
+	items := make([]int, 3)
+	if _, err := Paginate(req("PageToken=PT9223372036854775807"), "u", "things", items, func(i int) any { return i }, 50); err == nil {
+		t.Fatal("Paginate took an overflowing page token")
+	}
+	p, err := Paginate(req("PageSize=1000&PageToken=PT1099511627776"), "u", "things", items, func(i int) any { return i }, 1000)
+	if err != nil || len(p.Items) != 0 {
+		t.Fatalf("a far but valid token: %d items, %v", len(p.Items), err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flexemu/flexemu/emulator/cause"
 	"github.com/flexemu/flexemu/emulator/internal/inflight"
 	"github.com/flexemu/flexemu/emulator/timeline"
 	"github.com/flexemu/flexemu/emulator/twilio"
@@ -69,7 +70,15 @@ type Request struct {
 	// BasicAuth, when set, adds an HTTP Basic Authorization header (Studio's
 	// add_twilio_auth). Never logged.
 	BasicAuth *Credentials `json:"-"`
+	// Cause is what the request is sent on behalf of; Send fills it in from
+	// the dispatcher's cause tracker (the work holding the account lock).
+	Cause cause.ID `json:"cause,omitempty"`
 }
+
+// conversation is the conversation a request concerns, if any: deliveries
+// are ordered per URL and conversation, and a REST call about it made while
+// the request is out joins the request's cause.
+func (r *Request) conversation() string { return r.Refs["conversation_sid"] }
 
 // Credentials are an HTTP Basic user and password.
 type Credentials struct {
@@ -168,6 +177,14 @@ type Option func(*Dispatcher)
 // WithPolicy sets the timeout and retry policy.
 func WithPolicy(p Policy) Option { return func(d *Dispatcher) { d.policy = p.normalised() } }
 
+// WithCauses stamps requests with the current cause of t and counts them as
+// that cause's work in flight until delivered.
+func WithCauses(t *cause.Tracker) Option { return func(d *Dispatcher) { d.causes = t } }
+
+// ShutdownGrace is how long Close lets queued and in-flight deliveries
+// finish before it abandons them.
+const ShutdownGrace = 2 * time.Second
+
 // Dispatcher sends webhooks for one account.
 type Dispatcher struct {
 	authToken string
@@ -175,32 +192,62 @@ type Dispatcher struct {
 	timeline  *timeline.Timeline
 	now       func() time.Time
 
+	causes *cause.Tracker
+
+	// ctx is every background attempt's parent; Close cancels it once the
+	// grace period is over.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	mu         sync.Mutex
 	policy     Policy
-	queues     map[string][]Request // per destination URL, FIFO
+	queues     map[queueKey][]queued // per destination URL and conversation, FIFO
+	active     map[queueKey]*queued  // being delivered
 	nextID     int64
 	deliveries []Delivery
+	logBytes   int
 	inflight   inflight.Counter
 	closed     bool
 	stop       chan struct{} // closed by Close: cuts retry waits short
+	giveUp     chan struct{} // closed by Close after the grace: abandon what is left
+	abandoned  []Request
 }
 
-// MaxLog bounds the delivery log.
-const MaxLog = 10_000
+// queueKey orders deliveries: one queue per URL and conversation, so a
+// receiver sees one conversation's events in order while a receiver hanging
+// on one conversation never delays another's.
+type queueKey struct{ url, conversation string }
+
+type queued struct {
+	req  Request
+	done func() // ends the request's work in flight for its cause
+}
+
+// MaxLog bounds the delivery log by count; MaxLogBytes by size (a delivery
+// may hold a 64 kB answer).
+const (
+	MaxLog      = 10_000
+	MaxLogBytes = 8 << 20
+)
 
 // New returns a dispatcher signing with authToken and logging to tl; now
 // stamps deliveries with the account's virtual clock.
 func New(authToken string, tl *timeline.Timeline, now func() time.Time, opts ...Option) *Dispatcher {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64 // one receiver usually serves every conversation
 	d := &Dispatcher{
 		authToken: authToken,
 		// Each attempt is bounded by a context deadline from the policy.
-		client:   &http.Client{},
+		client:   &http.Client{Transport: tr},
 		timeline: tl,
 		now:      now,
 		policy:   DefaultPolicy(),
-		queues:   map[string][]Request{},
+		queues:   map[queueKey][]queued{},
+		active:   map[queueKey]*queued{},
 		stop:     make(chan struct{}),
+		giveUp:   make(chan struct{}),
 	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(d)
 	}
@@ -223,41 +270,97 @@ func (d *Dispatcher) SetPolicy(p Policy) {
 }
 
 // Send queues req for background delivery and returns at once. Requests to
-// the same URL are delivered one after another in the order sent; a request
-// with Retry holds its URL's queue until it succeeds or runs out of
-// attempts, so a receiver never sees events out of order.
+// the same URL about the same conversation are delivered one after another
+// in the order sent; a request with Retry holds its queue until it succeeds
+// or runs out of attempts, so a receiver never sees a conversation's events
+// out of order. Requests to other URLs or about other conversations go in
+// parallel.
 func (d *Dispatcher) Send(req Request) {
+	if req.Cause == 0 && d.causes != nil {
+		req.Cause = d.causes.Current()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
+		d.abandoned = append(d.abandoned, req)
 		return
 	}
-	q, running := d.queues[req.URL]
-	d.queues[req.URL] = append(q, req)
+	item := queued{req: req, done: func() {}}
+	if d.causes != nil {
+		item.done = d.causes.Begin(req.Cause)
+	}
+	key := queueKey{req.URL, req.conversation()}
+	q, running := d.queues[key]
+	d.queues[key] = append(q, item)
 	if !running {
 		d.inflight.Add()
-		go d.drain(req.URL)
+		go d.drain(key)
 	}
 }
 
-func (d *Dispatcher) drain(dest string) {
+func (d *Dispatcher) drain(key queueKey) {
 	defer d.inflight.Done()
 	for {
 		d.mu.Lock()
-		q := d.queues[dest]
+		q := d.queues[key]
 		if len(q) == 0 {
-			delete(d.queues, dest)
+			delete(d.queues, key)
+			delete(d.active, key)
 			d.mu.Unlock()
 			return
 		}
-		req := q[0]
-		d.queues[dest] = q[1:]
+		item := q[0]
+		q[0] = queued{}
+		d.queues[key] = q[1:]
+		select {
+		case <-d.giveUp:
+			d.abandoned = append(d.abandoned, item.req)
+			d.mu.Unlock()
+			item.done()
+			continue
+		default:
+		}
+		d.active[key] = &item
 		d.mu.Unlock()
-		del := d.deliver(req)
-		if req.OnResponse != nil {
-			req.OnResponse(del)
+		release := func() {}
+		if d.causes != nil {
+			release = d.causes.Hold(item.req.Cause, item.req.conversation())
+		}
+		del := d.deliver(item.req)
+		release()
+		if !del.OK() {
+			select {
+			case <-d.giveUp:
+				d.mu.Lock()
+				d.abandoned = append(d.abandoned, item.req)
+				d.mu.Unlock()
+			default:
+			}
+		}
+		if item.req.OnResponse != nil {
+			item.req.OnResponse(del)
+		}
+		item.done()
+	}
+}
+
+// Pending returns the requests caused by id that are queued or being
+// delivered: what a trace reports as still on its way.
+func (d *Dispatcher) Pending(id cause.ID) []Request {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Request
+	for key, q := range d.queues {
+		if a := d.active[key]; a != nil && a.req.Cause == id {
+			out = append(out, a.req)
+		}
+		for _, it := range q {
+			if it.req.Cause == id {
+				out = append(out, it.req)
+			}
 		}
 	}
+	return out
 }
 
 // deliver makes every attempt req is entitled to and returns the last one.
@@ -269,15 +372,20 @@ func (d *Dispatcher) deliver(req Request) Delivery {
 	}
 	wait := pol.Backoff
 	for n := 1; ; n++ {
-		del := d.attempt(context.Background(), req, n, max, pol.Timeout)
+		del := d.attempt(d.ctx, req, n, max, pol.Timeout)
 		if !del.WillRetry {
 			return del
+		}
+		select {
+		case <-d.giveUp:
+			return del
+		default:
 		}
 		if wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
-			case <-d.stop: // shutting down: try again at once rather than drop the event
+			case <-d.stop: // shutting down: try again at once, within the grace
 				t.Stop()
 			}
 			wait *= 2
@@ -391,8 +499,14 @@ func (d *Dispatcher) record(del Delivery) Delivery {
 	d.nextID++
 	del.ID = d.nextID
 	d.deliveries = append(d.deliveries, del)
-	if len(d.deliveries) > MaxLog {
-		d.deliveries = append(d.deliveries[:0:0], d.deliveries[len(d.deliveries)-MaxLog:]...)
+	d.logBytes += del.size()
+	if len(d.deliveries) > MaxLog+MaxLog/8 || d.logBytes > MaxLogBytes+MaxLogBytes/8 {
+		drop := 0
+		for drop < len(d.deliveries)-1 && (len(d.deliveries)-drop > MaxLog || d.logBytes > MaxLogBytes) {
+			d.logBytes -= d.deliveries[drop].size()
+			drop++
+		}
+		d.deliveries = append(d.deliveries[:0:0], d.deliveries[drop:]...)
 	}
 	d.mu.Unlock()
 	if d.timeline != nil {
@@ -415,7 +529,7 @@ func (d *Dispatcher) record(del Delivery) Delivery {
 			refs[k] = v
 		}
 		d.timeline.Append(timeline.Entry{Kind: timeline.KindWebhook, Product: del.Request.Product,
-			Type: del.Request.Event, Refs: refs, Summary: summary})
+			Type: del.Request.Event, Refs: refs, Summary: summary, Cause: del.Request.Cause})
 	}
 	return del
 }
@@ -427,26 +541,64 @@ func (d *Dispatcher) Deliveries() []Delivery {
 	return append([]Delivery(nil), d.deliveries...)
 }
 
+// size approximates a delivery's memory for the log's byte bound.
+func (del *Delivery) size() int {
+	n := 400 + len(del.Request.URL) + len(del.Request.Body) + len(del.ResponseBody) + len(del.Error) + len(del.Signature)
+	for k, vs := range del.Request.Params {
+		n += 32 + len(k)
+		for _, v := range vs {
+			n += 16 + len(v)
+		}
+	}
+	return n
+}
+
 // Reset clears the delivery log (queued deliveries still go out).
 func (d *Dispatcher) Reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.deliveries = nil
+	d.logBytes = 0
 }
 
 // Wait blocks until every queued delivery has been attempted (and its
 // OnResponse has run), or ctx ends.
 func (d *Dispatcher) Wait(ctx context.Context) error { return d.inflight.Wait(ctx) }
 
-// Close stops accepting new requests and waits for queued ones.
-func (d *Dispatcher) Close() {
+// Close stops accepting new requests, lets queued and in-flight deliveries
+// finish (retrying at once rather than after a backoff) for up to grace,
+// then cancels what is in flight and abandons what is queued, and returns
+// every request that was not delivered. A hanging receiver therefore holds
+// shutdown up for grace plus a moment, never for its backlog.
+func (d *Dispatcher) Close(grace time.Duration) (abandoned []Request) {
 	d.mu.Lock()
 	if !d.closed {
 		d.closed = true
 		close(d.stop)
 	}
 	d.mu.Unlock()
-	_ = d.inflight.Wait(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	err := d.inflight.Wait(ctx)
+	cancel()
+	if err != nil {
+		d.mu.Lock()
+		select {
+		case <-d.giveUp:
+		default:
+			close(d.giveUp)
+		}
+		d.mu.Unlock()
+		d.cancel()
+		// Cancelled attempts return at once; OnResponse callbacks are quick.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = d.inflight.Wait(ctx)
+		cancel()
+	}
+	d.cancel()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	abandoned, d.abandoned = d.abandoned, nil
+	return abandoned
 }
 
 // Idle reports whether nothing is queued or being delivered right now.

@@ -51,7 +51,7 @@ func TestDeliveriesAreSignedOrderedAndLogged(t *testing.T) {
 	srv := httptest.NewServer(rc.handler(t))
 	defer srv.Close()
 	clk := clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	tl := timeline.New(clk)
+	tl := timeline.New(clk, nil)
 	d := New(token, tl, clk.Now)
 
 	events := []string{"onConversationAdded", "onParticipantAdded", "onMessageAdded", "fail"}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -60,9 +61,9 @@ func (f *flaky) serve(t *testing.T) *httptest.Server {
 func newDispatcher(t *testing.T, p Policy) (*Dispatcher, *timeline.Timeline) {
 	t.Helper()
 	clk := clock.NewManual(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	tl := timeline.New(clk)
+	tl := timeline.New(clk, nil)
 	d := New(token, tl, clk.Now, WithPolicy(p))
-	t.Cleanup(d.Close)
+	t.Cleanup(func() { d.Close(ShutdownGrace) })
 	return d, tl
 }
 
@@ -175,7 +176,7 @@ func TestBackoffDoublesAndCloseCutsItShort(t *testing.T) {
 	g := &flaky{script: []int{500, 500}}
 	slow.Send(Request{URL: g.serve(t).URL, Params: url.Values{"EventType": {"y"}}, Retry: true})
 	done := make(chan struct{})
-	go func() { slow.Close(); close(done) }()
+	go func() { slow.Close(ShutdownGrace); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -184,6 +185,39 @@ func TestBackoffDoublesAndCloseCutsItShort(t *testing.T) {
 	if log := slow.Deliveries(); len(log) != 3 || !log[2].OK() {
 		t.Errorf("after Close: %d attempts, last %+v; want 3 ending in 200", len(log), log[len(log)-1])
 	}
+}
+
+func TestCloseAbandonsABacklogAfterTheGrace(t *testing.T) {
+	d, tl := newDispatcher(t, Policy{Timeout: 5 * time.Second, MaxAttempts: 3, Backoff: time.Second})
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	for i := 0; i < 20; i++ {
+		d.Send(Request{URL: srv.URL, Event: "onMessageAdded", Params: url.Values{"i": {strconv.Itoa(i)}}, Retry: true,
+			Refs: map[string]string{"conversation_sid": "CH" + strconv.Itoa(i%2)}})
+	}
+	start := time.Now()
+	abandoned := d.Close(100 * time.Millisecond)
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("Close with a hanging receiver took %v, want the 100ms grace and a moment", el)
+	}
+	if len(abandoned) != 20 {
+		t.Errorf("Close abandoned %d requests, want all 20", len(abandoned))
+	}
+	if !d.Idle() {
+		t.Error("goroutines still delivering after Close returned")
+	}
+	d.Send(Request{URL: srv.URL})
+	if !d.Idle() {
+		t.Error("Send after Close queued a delivery")
+	}
+	_ = tl
 }
 
 func TestDoTimesOutPerPolicy(t *testing.T) {

@@ -15,9 +15,10 @@ import (
 // lock serialises real requests.
 func Mount[E any](mux *http.ServeMux, product twilio.Product, engine E, routes []twilio.Route[E]) {
 	var mu sync.Mutex
-	twilio.Mount(mux, product, func(*http.Request) (E, func(), error) {
+	twilio.Mount(mux, product, func(_ *twilio.Request, fn func(E) error) error {
 		mu.Lock()
-		return engine, mu.Unlock, nil
+		defer mu.Unlock()
+		return fn(engine)
 	}, routes)
 }
 
