@@ -125,10 +125,10 @@ func updateConfiguration(e *Engine, r *twilio.Request) (any, error) {
 		DefaultMessagingServiceSID: r.Form.OptString("DefaultMessagingServiceSid"),
 	}
 	var err error
-	if p.DefaultInactiveTimer, err = r.Form.Duration("DefaultInactiveTimer"); err != nil {
+	if p.DefaultInactiveTimer, err = r.Form.Duration("DefaultInactiveTimer", minInactiveTimer, maxTimer); err != nil {
 		return nil, err
 	}
-	if p.DefaultClosedTimer, err = r.Form.Duration("DefaultClosedTimer"); err != nil {
+	if p.DefaultClosedTimer, err = r.Form.Duration("DefaultClosedTimer", minClosedTimer, maxTimer); err != nil {
 		return nil, err
 	}
 	c, err := e.UpdateConfiguration(p)
@@ -181,10 +181,10 @@ func updateServiceWebhookConfiguration(e *Engine, r *twilio.Request) (any, error
 func timerParams(r *twilio.Request) (TimerParams, error) {
 	var p TimerParams
 	var err error
-	if p.Inactive, err = r.Form.Duration("Timers.Inactive"); err != nil {
+	if p.Inactive, err = r.Form.Duration("Timers.Inactive", minInactiveTimer, maxTimer); err != nil {
 		return p, err
 	}
-	p.Closed, err = r.Form.Duration("Timers.Closed")
+	p.Closed, err = r.Form.Duration("Timers.Closed", minClosedTimer, maxTimer)
 	return p, err
 }
 

@@ -379,9 +379,9 @@ func (o overrides) duration(key string) (*time.Duration, error) {
 	if s == nil {
 		return nil, nil
 	}
-	d, err := twilio.ParseISODuration(*s)
+	d, err := twilio.ParseDurationParam(key, *s, 0, maxTimer)
 	if err != nil {
-		return nil, twilio.InvalidParam(key, "%q is not an ISO-8601 duration", *s)
+		return nil, err
 	}
 	return &d, nil
 }

@@ -45,10 +45,13 @@ type UpdateConfigurationParams struct {
 	DefaultClosedTimer         *time.Duration
 }
 
-// Minimum timer values Twilio accepts.
+// Timer bounds. Twilio documents the minimums (1 minute inactive, 10
+// minutes closed); it documents no maximum, so flexemu caps both at 365 days
+// (docs/fidelity.md, "Limits").
 const (
 	minInactiveTimer = time.Minute
 	minClosedTimer   = 10 * time.Minute
+	maxTimer         = 365 * 24 * time.Hour
 )
 
 // CreateService adds a Conversation Service.
@@ -131,11 +134,11 @@ func (e *Engine) UpdateConfiguration(p UpdateConfigurationParams) (Configuration
 	if p.DefaultMessagingServiceSID != nil && !twilio.IsSID(*p.DefaultMessagingServiceSID, "MG") {
 		return Configuration{}, twilio.InvalidParam("DefaultMessagingServiceSid", "%q is not a Messaging Service SID (MG…)", *p.DefaultMessagingServiceSID)
 	}
-	if p.DefaultInactiveTimer != nil && *p.DefaultInactiveTimer < minInactiveTimer {
-		return Configuration{}, twilio.InvalidParam("DefaultInactiveTimer", "must be at least 1 minute")
+	if err := checkTimer("DefaultInactiveTimer", p.DefaultInactiveTimer, minInactiveTimer); err != nil {
+		return Configuration{}, err
 	}
-	if p.DefaultClosedTimer != nil && *p.DefaultClosedTimer < minClosedTimer {
-		return Configuration{}, twilio.InvalidParam("DefaultClosedTimer", "must be at least 10 minutes")
+	if err := checkTimer("DefaultClosedTimer", p.DefaultClosedTimer, minClosedTimer); err != nil {
+		return Configuration{}, err
 	}
 	if p.DefaultChatServiceSID != nil {
 		e.config.DefaultChatServiceSID = *p.DefaultChatServiceSID

@@ -42,13 +42,23 @@ const (
 	reasonTimer = "TIMER"
 )
 
-// checkTimers validates Timers.* against Twilio's minimums.
+// checkTimers validates Timers.* against Twilio's minimums and flexemu's
+// maximum.
 func checkTimers(p TimerParams) error {
-	if p.Inactive != nil && *p.Inactive < minInactiveTimer {
-		return twilio.InvalidParam("Timers.Inactive", "%s is shorter than the minimum of 1 minute", twilio.FormatISODuration(*p.Inactive))
+	if err := checkTimer("Timers.Inactive", p.Inactive, minInactiveTimer); err != nil {
+		return err
 	}
-	if p.Closed != nil && *p.Closed < minClosedTimer {
-		return twilio.InvalidParam("Timers.Closed", "%s is shorter than the minimum of 10 minutes", twilio.FormatISODuration(*p.Closed))
+	return checkTimer("Timers.Closed", p.Closed, minClosedTimer)
+}
+
+// checkTimer checks one timer parameter (nil: not sent) against [min, maxTimer].
+func checkTimer(param string, d *time.Duration, min time.Duration) error {
+	switch {
+	case d == nil:
+	case *d < min:
+		return twilio.InvalidParam(param, "%s is shorter than the minimum of %s", twilio.FormatISODuration(*d), twilio.DescribeDuration(min))
+	case *d > maxTimer:
+		return twilio.InvalidParam(param, "%s is longer than the maximum of %s", twilio.FormatISODuration(*d), twilio.DescribeDuration(maxTimer))
 	}
 	return nil
 }

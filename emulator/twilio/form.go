@@ -2,6 +2,7 @@ package twilio
 
 import (
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -58,6 +59,9 @@ func (f Form) Int(name string, def, min, max int) (int, error) {
 		return def, nil
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, InvalidParam(name, "%s is out of range [%d, %d]", strings.TrimSpace(v), min, max)
+	}
 	if err != nil {
 		return 0, InvalidParam(name, "%q is not an integer", v)
 	}
@@ -137,44 +141,82 @@ func ParseJSONObject(param, text string) (map[string]any, error) {
 	return m, nil
 }
 
-// Duration parses an ISO-8601 duration parameter such as PT1M or P1DT2H.
-func (f Form) Duration(name string) (*time.Duration, error) {
+// Duration parses an ISO-8601 duration parameter such as PT1M or P1DT2H and
+// checks it lies within [min, max]; nil when absent. Errors name the
+// parameter and the bound it broke.
+func (f Form) Duration(name string, min, max time.Duration) (*time.Duration, error) {
 	v, ok := f.String(name)
 	if !ok || v == "" {
 		return nil, nil
 	}
-	d, err := ParseISODuration(v)
+	d, err := ParseDurationParam(name, v, min, max)
 	if err != nil {
-		return nil, InvalidParam(name, "%q is not an ISO-8601 duration", v)
+		return nil, err
 	}
 	return &d, nil
 }
 
-// ParseISODuration parses the day/hour/minute/second subset of ISO 8601
-// durations (PnDTnHnMnS) that Twilio's timers use.
+// MaxISODuration is the longest ISO-8601 duration any parameter may hold
+// (P3650D, ten years), whatever tighter bound its product applies: longer
+// ones are absurd for a timer and, far enough out, overflow time.Duration.
+const MaxISODuration = 3650 * 24 * time.Hour
+
+// ParseISODuration parses the week/day/hour/minute/second subset of ISO 8601
+// durations (PnWnDTnHnMnS) that Twilio's timers use. Negative durations and
+// durations longer than MaxISODuration are refused.
 func ParseISODuration(s string) (time.Duration, error) {
-	bad := InvalidParam("duration", "%q is not an ISO-8601 duration", s)
+	return ParseDurationParam("duration", s, 0, MaxISODuration)
+}
+
+// ParseDurationParam parses s as the ISO-8601 duration parameter param and
+// checks it lies within [min, max] (max is capped at MaxISODuration). Values
+// that would overflow are reported as longer than max, never wrapped.
+func ParseDurationParam(param, s string, min, max time.Duration) (time.Duration, error) {
+	if max <= 0 || max > MaxISODuration {
+		max = MaxISODuration
+	}
+	d, err := parseISODuration(s, max)
+	switch {
+	case err == errNegativeDuration:
+		return 0, InvalidParam(param, "%q is negative; a duration must be zero or more", s)
+	case err == errDurationTooLong:
+		return 0, InvalidParam(param, "%s is longer than the maximum of %s", s, DescribeDuration(max))
+	case err != nil:
+		return 0, InvalidParam(param, "%q is not an ISO-8601 duration", s)
+	case d < min:
+		return 0, InvalidParam(param, "%s is shorter than the minimum of %s", s, DescribeDuration(min))
+	}
+	return d, nil
+}
+
+var (
+	errNotISODuration   = errors.New("not an ISO-8601 duration")
+	errNegativeDuration = errors.New("negative duration")
+	errDurationTooLong  = errors.New("duration too long")
+)
+
+// parseISODuration sums the components of s in integer arithmetic, failing
+// with errDurationTooLong as soon as the running total passes limit (which
+// must be positive), so no component or sum can overflow.
+func parseISODuration(s string, limit time.Duration) (time.Duration, error) {
+	if strings.HasPrefix(s, "-") {
+		return 0, errNegativeDuration
+	}
 	if len(s) < 2 || (s[0] != 'P' && s[0] != 'p') {
-		return 0, bad
+		return 0, errNotISODuration
 	}
 	var total time.Duration
 	inTime := false
 	num := ""
 	for _, r := range strings.ToUpper(s[1:]) {
 		switch {
-		case r == 'T':
+		case r == 'T' && !inTime && num == "":
 			inTime = true
+		case r == '-' && num == "":
+			return 0, errNegativeDuration
 		case (r >= '0' && r <= '9') || r == '.':
 			num += string(r)
 		default:
-			if num == "" {
-				return 0, bad
-			}
-			n, err := strconv.ParseFloat(num, 64)
-			if err != nil {
-				return 0, bad
-			}
-			num = ""
 			var unit time.Duration
 			switch {
 			case r == 'W' && !inTime:
@@ -188,15 +230,71 @@ func ParseISODuration(s string) (time.Duration, error) {
 			case r == 'S' && inTime:
 				unit = time.Second
 			default:
-				return 0, bad
+				return 0, errNotISODuration
 			}
-			total += time.Duration(n * float64(unit))
+			v, err := durationComponent(num, unit, limit)
+			if err != nil {
+				return 0, err
+			}
+			if v > limit-total {
+				return 0, errDurationTooLong
+			}
+			total += v
+			num = ""
 		}
 	}
 	if num != "" {
-		return 0, bad
+		return 0, errNotISODuration
 	}
 	return total, nil
+}
+
+// durationComponent is num (digits with an optional decimal fraction) units
+// long, or errDurationTooLong when that exceeds limit.
+func durationComponent(num string, unit, limit time.Duration) (time.Duration, error) {
+	whole, frac, _ := strings.Cut(num, ".")
+	if (whole == "" && frac == "") || strings.Contains(frac, ".") {
+		return 0, errNotISODuration
+	}
+	var v time.Duration
+	if whole != "" {
+		n, err := strconv.ParseUint(whole, 10, 64)
+		if err != nil { // only digits reach here: the value is out of range
+			return 0, errDurationTooLong
+		}
+		if n > uint64(limit/unit) {
+			return 0, errDurationTooLong
+		}
+		v = time.Duration(n) * unit
+	}
+	if frac != "" {
+		f, err := strconv.ParseFloat("0."+frac, 64)
+		if err != nil {
+			return 0, errNotISODuration
+		}
+		v += time.Duration(f * float64(unit))
+	}
+	if v > limit {
+		return 0, errDurationTooLong
+	}
+	return v, nil
+}
+
+// DescribeDuration renders a limit in words in its largest exact unit:
+// "1 minute", "10 minutes", "365 days".
+func DescribeDuration(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d >= u.d && d%u.d == 0 {
+			if n := int64(d / u.d); n != 1 {
+				return strconv.FormatInt(n, 10) + " " + u.name + "s"
+			}
+			return "1 " + u.name
+		}
+	}
+	return d.String()
 }
 
 // FormatISODuration renders d as PTnHnMnS (used for configuration echoes).

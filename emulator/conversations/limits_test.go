@@ -1,0 +1,61 @@
+package conversations
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTimerLimits: timers outside [minimum, 365 days], overflow included,
+// are refused on every path with a 400 naming the parameter and the bound.
+func TestTimerLimits(t *testing.T) {
+	srv, e, _ := apiServer(t)
+	conv := mustCall(t, srv, 201, "POST", "/v1/Conversations", nil)["sid"].(string)
+	cases := []struct {
+		param, value string
+		want         string // message substring; "" for success
+	}{
+		{"Timers.Inactive", "P106752D", "Invalid Timers.Inactive: P106752D is longer than the maximum of 365 days"},
+		{"Timers.Inactive", "PT9223372036854775807S", "Invalid Timers.Inactive: PT9223372036854775807S is longer than the maximum of 365 days"},
+		{"Timers.Closed", "P99999999999999999999D", "Invalid Timers.Closed: P99999999999999999999D is longer than the maximum of 365 days"},
+		{"Timers.Closed", "PT8761H", "Invalid Timers.Closed: PT8761H is longer than the maximum of 365 days"},
+		{"Timers.Inactive", "-PT5M", "Invalid Timers.Inactive: \"-PT5M\" is negative"},
+		{"Timers.Inactive", "PT59S", "Invalid Timers.Inactive: PT59S is shorter than the minimum of 1 minute"},
+		{"Timers.Closed", "PT9M", "Invalid Timers.Closed: PT9M is shorter than the minimum of 10 minutes"},
+		{"DefaultInactiveTimer", "P106752D", "Invalid DefaultInactiveTimer: P106752D is longer than the maximum of 365 days"},
+		{"DefaultClosedTimer", "P366D", "Invalid DefaultClosedTimer: P366D is longer than the maximum of 365 days"},
+		{"Timers.Inactive", "PT1M", ""},
+		{"Timers.Inactive", "P365D", ""},
+		{"Timers.Closed", "PT10M", ""},
+		{"Timers.Closed", "P52WT24H", ""},
+		{"DefaultClosedTimer", "P365D", ""},
+	}
+	for _, tc := range cases {
+		paths := []string{"/v1/Conversations", "/v1/Conversations/" + conv}
+		if strings.HasPrefix(tc.param, "Default") {
+			paths = []string{"/v1/Configuration"}
+		}
+		for _, path := range paths {
+			status, body := call(t, srv, "POST", path, encodeQuery(tc.param, tc.value))
+			if tc.want == "" {
+				if status >= 300 {
+					t.Errorf("%s %s=%s: %d %v", path, tc.param, tc.value, status, body)
+				}
+				continue
+			}
+			if msg, _ := body["message"].(string); status != 400 || body["code"] != float64(20001) || !strings.Contains(msg, tc.want) {
+				t.Errorf("%s %s=%s: %d %v, want 400/20001 %q", path, tc.param, tc.value, status, body, tc.want)
+			}
+		}
+	}
+	// The engine API bounds timers too (pre-event overrides and fixtures come this way).
+	long := 366 * 24 * time.Hour
+	if _, err := e.CreateConversation(CreateConversationParams{Timers: TimerParams{Closed: &long}}); err == nil ||
+		!strings.Contains(err.Error(), "Timers.Closed: PT8784H is longer than the maximum of 365 days") {
+		t.Errorf("engine create with a 366-day timer: %v", err)
+	}
+	if _, err := e.UpdateConfiguration(UpdateConfigurationParams{DefaultInactiveTimer: &long}); err == nil ||
+		!strings.Contains(err.Error(), "DefaultInactiveTimer") {
+		t.Errorf("engine configuration with a 366-day timer: %v", err)
+	}
+}
