@@ -2,6 +2,7 @@ package studio
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -255,6 +256,9 @@ func intProp(e *Engine, ex *Execution, st *State, key string, def, min, max int)
 		return def, nil
 	}
 	n, err := strconv.Atoi(text)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%s %s is out of range [%d, %d]", key, text, min, max)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%s %q is not an integer", key, text)
 	}

@@ -2,6 +2,7 @@ package taskrouter
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -205,8 +206,8 @@ func parseTarget(ws *Workspace, rt rawTarget, path string, inherit *TaskQueue) (
 	if s, ok, err := configInt(rt.Timeout); err != nil {
 		return nil, bad("%s.timeout: %v", path, err)
 	} else if ok {
-		if s <= 0 || s > 1209600 {
-			return nil, bad("%s.timeout %d must be a positive number of seconds", path, s)
+		if s <= 0 || s > MaxTaskTimeout {
+			return nil, bad("%s.timeout %d is out of range [1, %d] seconds", path, s, MaxTaskTimeout)
 		}
 		tc.timeout = time.Duration(s) * time.Second
 	}
@@ -256,7 +257,10 @@ func configInt(raw json.RawMessage) (int, bool, error) {
 		s = strings.TrimSpace(str)
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32*1000.0 {
+	if errors.Is(err, strconv.ErrRange) || (err == nil && f == math.Trunc(f) && math.Abs(f) > math.MaxInt32*1000.0) {
+		return 0, false, fmt.Errorf("%s is out of range", string(raw))
+	}
+	if err != nil || f != math.Trunc(f) {
 		return 0, false, fmt.Errorf("%s is not an integer", string(raw))
 	}
 	return int(f), true, nil

@@ -1,0 +1,55 @@
+package taskrouter
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// limitsWorkspace makes a workspace with one queue and returns its path and the queue SID.
+func limitsWorkspace(c apiClient) (string, string) {
+	ws := c.call("POST", "/v1/Workspaces", url.Values{"FriendlyName": {"Limits"}}, 201)
+	base := "/v1/Workspaces/" + ws["sid"].(string)
+	q := c.call("POST", base+"/TaskQueues", url.Values{"FriendlyName": {"Everyone"}}, 201)
+	return base, q["sid"].(string)
+}
+
+// TestTimeoutLimits: seconds parameters past their documented maximum, or
+// past int range, are 400s naming the parameter and the range.
+func TestTimeoutLimits(t *testing.T) {
+	srv, _ := apiServer(t)
+	c := apiClient{t, srv}
+	base, q := limitsWorkspace(c)
+	wf := c.call("POST", base+"/Workflows", url.Values{"FriendlyName": {"Main"},
+		"Configuration": {`{"task_routing":{"default_filter":{"queue":"` + q + `"}}}`}}, 201)["sid"].(string)
+	target := func(timeout string) url.Values {
+		return url.Values{"FriendlyName": {"T"}, "Configuration": {`{"task_routing":{"filters":[{"expression":"1==1",` +
+			`"targets":[{"queue":"` + q + `","timeout":` + timeout + `}]}]}}`}}
+	}
+	cases := []struct {
+		path string
+		form url.Values
+		want string // message substring; "" for success
+	}{
+		{base + "/Tasks", url.Values{"WorkflowSid": {wf}, "Timeout": {"9223372036854775808"}}, "Invalid Timeout: 9223372036854775808 is out of range [1, 1209600]"},
+		{base + "/Tasks", url.Values{"WorkflowSid": {wf}, "Timeout": {"1209601"}}, "Invalid Timeout: 1209601 is out of range [1, 1209600]"},
+		{base + "/Tasks", url.Values{"WorkflowSid": {wf}, "Timeout": {"-1"}}, "Invalid Timeout: -1 is out of range [1, 1209600]"},
+		{base + "/Tasks", url.Values{"WorkflowSid": {wf}, "Timeout": {"1209600"}}, ""},
+		{base + "/Workflows", url.Values{"FriendlyName": {"R"}, "Configuration": {`{"task_routing":{"default_filter":{"queue":"` + q + `"}}}`},
+			"TaskReservationTimeout": {"99999999999999999999"}}, "Invalid TaskReservationTimeout: 99999999999999999999 is out of range [1, 86400]"},
+		{base + "/Workflows", target("9223372036854775807"), "timeout: 9223372036854775807 is out of range"},
+		{base + "/Workflows", target("1e400"), "timeout: 1e400 is out of range"},
+		{base + "/Workflows", target("1209601"), "timeout 1209601 is out of range [1, 1209600] seconds"},
+		{base + "/Workflows", target("1209600"), ""},
+	}
+	for _, tc := range cases {
+		if tc.want == "" {
+			c.call("POST", tc.path, tc.form, 201)
+			continue
+		}
+		e := c.call("POST", tc.path, tc.form, 400)
+		if msg, _ := e["message"].(string); e["code"] != float64(20001) || !strings.Contains(msg, tc.want) {
+			t.Errorf("POST %s %v: %v, want %q", tc.path, tc.form, e, tc.want)
+		}
+	}
+}
