@@ -125,7 +125,7 @@ func renderExecution(e *Engine, r *twilio.Request, ex *Execution) executionView 
 	self := r.URL(fmt.Sprintf("/v2/Flows/%s/Executions/%s", ex.FlowSID, ex.SID))
 	return executionView{SID: ex.SID, AccountSID: e.env.AccountSID, FlowSID: ex.FlowSID,
 		ContactChannelAddress: ex.ContactChannelAddress, ContactSID: ex.ContactSID, FlowVersion: ex.FlowVersion,
-		Context: deepCopy(ex.Context).(map[string]any), Status: ex.Status,
+		Context: ex.Context(), Status: ex.Status,
 		DateCreated: twilio.Time(ex.DateCreated), DateUpdated: twilio.TimePtr(ex.DateUpdated),
 		InitiatedBy: ex.InitiatedBy, URL: self,
 		Links: map[string]string{"steps": self + "/Steps", "execution_context": self + "/Context"}}
@@ -151,7 +151,7 @@ type stepView struct {
 func renderStep(e *Engine, r *twilio.Request, ex *Execution, st *Step) stepView {
 	self := r.URL(fmt.Sprintf("/v2/Flows/%s/Executions/%s/Steps/%s", ex.FlowSID, ex.SID, st.SID))
 	return stepView{SID: st.SID, AccountSID: e.env.AccountSID, FlowSID: ex.FlowSID, ExecutionSID: ex.SID,
-		Name: st.Name, Context: st.Context, TransitionedFrom: st.TransitionedFrom, TransitionedTo: st.TransitionedTo,
+		Name: st.Name, Context: st.Context(), TransitionedFrom: st.TransitionedFrom, TransitionedTo: st.TransitionedTo,
 		Type: st.Type, DateCreated: twilio.Time(st.DateCreated), DateUpdated: twilio.TimePtr(st.DateCreated),
 		URL: self, Links: map[string]string{"step_context": self + "/Context"}}
 }
@@ -351,7 +351,7 @@ func fetchExecutionContext(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return executionContextView{AccountSID: e.env.AccountSID, Context: deepCopy(ex.Context).(map[string]any),
+	return executionContextView{AccountSID: e.env.AccountSID, Context: ex.Context(),
 		FlowSID: ex.FlowSID, ExecutionSID: ex.SID,
 		URL: r.URL(fmt.Sprintf("/v2/Flows/%s/Executions/%s/Context", ex.FlowSID, ex.SID))}, nil
 }
@@ -389,6 +389,6 @@ func fetchStepContext(e *Engine, r *twilio.Request) (any, error) {
 		return nil, err
 	}
 	flowSID, exSID := r.Path("FlowSid"), r.Path("ExecutionSid")
-	return stepContextView{AccountSID: e.env.AccountSID, Context: st.Context, ExecutionSID: exSID, FlowSID: flowSID,
+	return stepContextView{AccountSID: e.env.AccountSID, Context: st.Context(), ExecutionSID: exSID, FlowSID: flowSID,
 		StepSID: st.SID, URL: r.URL(fmt.Sprintf("/v2/Flows/%s/Executions/%s/Steps/%s/Context", flowSID, exSID, st.SID))}, nil
 }

@@ -113,8 +113,68 @@ func requestContext(flowSID, to, from string, params map[string]any) map[string]
 	}
 }
 
-// widgetOutputs returns (creating) widgets.<name> in ctx.
-func widgetOutputs(ctx map[string]any, name string) map[string]any {
+// baseContext builds the context the execution started with, from its
+// trigger: a fresh tree on every call.
+func (ex *Execution) baseContext() map[string]any {
+	if ex.msg != nil {
+		return conversationContext(ex.FlowSID, *ex.msg, ex.WebhookSID)
+	}
+	return requestContext(ex.FlowSID, ex.ContactChannelAddress, ex.from, ex.params)
+}
+
+// Context returns a copy of the execution's Liquid context: flow, contact,
+// trigger and widgets, as Executions/{Sid}/Context renders it.
+func (ex *Execution) Context() map[string]any {
+	if ex.live != nil {
+		return deepCopy(ex.live).(map[string]any)
+	}
+	return ex.thaw(ex.vars, ex.widgets)
+}
+
+// Context returns a copy of the execution context as it was right after the
+// step, as Steps/{Sid}/Context renders it.
+func (st *Step) Context() map[string]any { return st.ex.thaw(st.vars, st.widgets) }
+
+// thaw rebuilds a whole context from the trigger and frozen variables and
+// widgets.
+func (ex *Execution) thaw(vars, widgets *frozen) map[string]any {
+	ctx := ex.baseContext()
+	ctx["flow"].(map[string]any)["variables"] = vars.thaw()
+	ctx["widgets"] = widgets.thaw()
+	return ctx
+}
+
+// liveContext is the context widgets render against. An ended execution
+// has none; it is rebuilt should anything still render.
+func (ex *Execution) liveContext() map[string]any {
+	if ex.live == nil {
+		ex.live = ex.Context()
+	}
+	return ex.live
+}
+
+// freeze snapshots the live flow.variables and widgets (those that changed
+// since the last freeze) into ex.vars and ex.widgets.
+func (ex *Execution) freeze() {
+	if ex.live == nil {
+		return
+	}
+	if ex.varsDirty {
+		flow, _ := ex.live["flow"].(map[string]any)
+		vars, _ := flow["variables"].(map[string]any)
+		ex.vars, ex.varsDirty = freeze(vars), false
+	}
+	if ex.widgetsDirty {
+		widgets, _ := ex.live["widgets"].(map[string]any)
+		ex.widgets, ex.widgetsDirty = freeze(widgets), false
+	}
+}
+
+// widgetOutputs returns (creating) widgets.<name> in the live context, for
+// the caller to change.
+func (ex *Execution) widgetOutputs(name string) map[string]any {
+	ctx := ex.liveContext()
+	ex.widgetsDirty = true
 	widgets, _ := ctx["widgets"].(map[string]any)
 	if widgets == nil {
 		widgets = map[string]any{}
@@ -128,15 +188,18 @@ func widgetOutputs(ctx map[string]any, name string) map[string]any {
 	return out
 }
 
-// setWidgetOutputs replaces widgets.<name> in ctx, so a widget run again
-// (a loop) shows only its latest outputs.
-func setWidgetOutputs(ctx map[string]any, name string, out map[string]any) {
-	widgetOutputs(ctx, name)
-	ctx["widgets"].(map[string]any)[name] = out
+// setWidgetOutputs replaces widgets.<name>, so a widget run again (a loop)
+// shows only its latest outputs.
+func (ex *Execution) setWidgetOutputs(name string, out map[string]any) {
+	ex.widgetOutputs(name)
+	ex.live["widgets"].(map[string]any)[name] = out
 }
 
-// flowVariables returns (creating) flow.variables in ctx.
-func flowVariables(ctx map[string]any) map[string]any {
+// flowVariables returns (creating) flow.variables in the live context, for
+// the caller to change.
+func (ex *Execution) flowVariables() map[string]any {
+	ctx := ex.liveContext()
+	ex.varsDirty = true
 	flow, _ := ctx["flow"].(map[string]any)
 	if flow == nil {
 		flow = map[string]any{}

@@ -32,8 +32,6 @@ type Execution struct {
 	// Conversations studio webhook.
 	ConversationSID string
 	WebhookSID      string
-	// Context is the Liquid context: flow, contact, trigger, widgets.
-	Context     map[string]any
 	Steps       []*Step
 	DateCreated time.Time
 	DateUpdated time.Time
@@ -41,6 +39,22 @@ type Execution struct {
 	def     *Definition
 	waiting *wait // parked in a send-and-wait-for-reply widget
 	calling *call // parked in a make-http-request or run-function widget
+
+	// The Liquid context (flow, contact, trigger, widgets; see Context) is
+	// stored in three parts. The trigger's part never changes after the
+	// start and is rebuilt on read from what triggered the execution (msg,
+	// or from and params); flow.variables and widgets are the only parts
+	// widgets change, frozen at every step (Step.vars, Step.widgets) and
+	// shared between steps while unchanged. live is the whole context as
+	// Liquid renders against it, kept only while the execution is active.
+	msg          *ConversationMessage // Conversations trigger (ConversationAttributes copied)
+	from         string               // REST trigger: From (To is ContactChannelAddress)
+	params       map[string]any       // REST trigger: Parameters, copied
+	live         map[string]any
+	vars         *frozen // flow.variables as of the last freeze
+	widgets      *frozen // widgets as of the last freeze
+	varsDirty    bool    // live flow.variables changed since vars was frozen
+	widgetsDirty bool    // live widgets changed since widgets was frozen
 }
 
 // wait is a parked send-and-wait-for-reply.
@@ -51,16 +65,18 @@ type wait struct {
 
 // Step is one transition of an execution (FT…): Name is the event,
 // TransitionedFrom the widget that fired it (of type Type), TransitionedTo
-// the next widget or "Ended". Context is the execution context right after
-// the step.
+// the next widget or "Ended". Its Context is the execution context right
+// after the step.
 type Step struct {
 	SID              string
 	Name             string
 	TransitionedFrom string
 	TransitionedTo   string
 	Type             string
-	Context          map[string]any
 	DateCreated      time.Time
+
+	ex            *Execution
+	vars, widgets *frozen // flow.variables and widgets right after the step
 }
 
 // ConversationMessage is a Conversations onMessageAdded delivered to a
@@ -129,7 +145,13 @@ func (e *Engine) ConversationMessageAdded(flowSID, webhookSID string, m Conversa
 	}
 	ex := e.newExecution(f, rev, contact, m.ConversationSID)
 	ex.ConversationSID, ex.WebhookSID = m.ConversationSID, webhookSID
-	ex.Context = conversationContext(f.SID, m, webhookSID)
+	trig := m
+	trig.ConversationAttributes = nil
+	if len(m.ConversationAttributes) > 0 {
+		trig.ConversationAttributes = deepCopy(m.ConversationAttributes).(map[string]any)
+	}
+	ex.msg = &trig
+	ex.live = ex.baseContext()
 	e.active[m.ConversationSID] = ex.SID
 	e.recordCreated(ex, "incomingConversationMessage")
 	e.start(ex, "incomingConversationMessage")
@@ -164,7 +186,8 @@ func (e *Engine) CreateExecution(flowSID string, p CreateExecutionParams) (*Exec
 		params = map[string]any{}
 	}
 	ex := e.newExecution(f, rev, p.To, twilio.NewSID("RQ"))
-	ex.Context = requestContext(f.SID, p.To, p.From, params)
+	ex.from, ex.params = p.From, deepCopy(params).(map[string]any)
+	ex.live = ex.baseContext()
 	e.recordCreated(ex, "incomingRequest")
 	e.start(ex, "incomingRequest")
 	return ex, nil
@@ -319,6 +342,8 @@ func (e *Engine) end(ex *Execution, why string) {
 	e.stopWaiting(ex)
 	ex.Status = ExecutionEnded
 	ex.DateUpdated = e.env.Now()
+	ex.freeze()
+	ex.live = nil // nothing renders against an ended execution
 	if e.active[ex.ConversationSID] == ex.SID {
 		delete(e.active, ex.ConversationSID)
 	}

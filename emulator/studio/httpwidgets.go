@@ -137,7 +137,7 @@ func (e *Engine) httpAnswered(sid string, c *call, d webhook.Delivery) {
 			out["parsed"] = parsed
 		}
 	}
-	setWidgetOutputs(ex.Context, st.Name, out)
+	ex.setWidgetOutputs(st.Name, out)
 	event := c.success
 	switch {
 	case d.ResponseTruncated:

@@ -38,7 +38,7 @@ func newLockedFixture(t *testing.T) *lockedFixture {
 	}
 	lf.fixture = &fixture{env: e, clk: clk, flex: &fakeFlex{}, conv: &fakeConversations{}}
 	lf.eng = New(e, lf.flex, lf.conv)
-	t.Cleanup(e.Webhooks.Close)
+	t.Cleanup(func() { e.Webhooks.Close(0) })
 	return lf
 }
 
@@ -132,8 +132,10 @@ func widgetFlow(typ, props string) string {
 	 {"name":"fetch","type":%q,"transitions":%s,"properties":%s}]}`, typ, events, props)
 }
 
-func widgetOut(ex *Execution, name string) map[string]any {
-	out, _ := ex.Context["widgets"].(map[string]any)[name].(map[string]any)
+func widgetOut(ex *Execution, name string) map[string]any { return widgetOutIn(ex.Context(), name) }
+
+func widgetOutIn(ctx map[string]any, name string) map[string]any {
+	out, _ := ctx["widgets"].(map[string]any)[name].(map[string]any)
 	return out
 }
 
@@ -338,8 +340,8 @@ func TestHTTPParsedFeedsSplitAndSendToFlex(t *testing.T) {
 		t.Errorf("attributes = %v\nwant %v", attrs, wantAttrs)
 	}
 	// The step that left fetch snapshots its outputs.
-	if st := ex.Steps[1]; widgetOut(&Execution{Context: st.Context}, "fetch")["status_code"] != 200 {
-		t.Errorf("step context = %v", st.Context["widgets"])
+	if st := ex.Steps[1]; widgetOutIn(st.Context(), "fetch")["status_code"] != 200 {
+		t.Errorf("step context = %v", st.Context()["widgets"])
 	}
 }
 

@@ -74,8 +74,9 @@ func (e *Engine) advance(ex *Execution, from *State, event string, t *Transition
 
 func (e *Engine) recordStep(ex *Execution, from *State, event, to string) {
 	now := e.env.Now()
+	ex.freeze()
 	st := &Step{SID: twilio.NewSID("FT"), Name: event, TransitionedFrom: from.Name, TransitionedTo: to,
-		Type: from.Type, Context: deepCopy(ex.Context).(map[string]any), DateCreated: now}
+		Type: from.Type, DateCreated: now, ex: ex, vars: ex.vars, widgets: ex.widgets}
 	ex.Steps = append(ex.Steps, st)
 	ex.DateUpdated = now
 	e.env.Record(product, "step.created", st.SID,
@@ -119,7 +120,7 @@ func (e *Engine) render(ex *Execution, src string) (string, error) {
 			return "", err
 		}
 	}
-	return t.RenderAt(ex.Context, e.env.Now())
+	return t.RenderAt(ex.liveContext(), e.env.Now())
 }
 
 // prop returns a scalar property as text.
@@ -174,7 +175,7 @@ func (e *Engine) runSetVariables(ex *Execution, st *State) outcome {
 			e.widgetFailed(ex, st, fmt.Sprintf("rendering %s: %v", key, err))
 			return outcome{end: "set-variables " + st.Name + " could not render " + key}
 		}
-		flowVariables(ex.Context)[key] = value
+		ex.flowVariables()[key] = value
 	}
 	return outcome{event: "next"}
 }
@@ -224,7 +225,7 @@ func (e *Engine) runSendToFlex(ex *Execution, st *State) outcome {
 	if err != nil {
 		return fail("creating the task: " + err.Error())
 	}
-	out := widgetOutputs(ex.Context, st.Name)
+	out := ex.widgetOutputs(st.Name)
 	out["TaskSid"] = taskSID
 	out["Attributes"] = attrs
 	e.handOff(ex)
@@ -289,7 +290,7 @@ func (e *Engine) runSendMessage(ex *Execution, st *State) outcome {
 		e.widgetFailed(ex, st, err.Error())
 		return outcome{event: "failed"}
 	}
-	widgetOutputs(ex.Context, st.Name)["outbound"] = map[string]any{"Body": body, "Author": MessageAuthor}
+	ex.widgetOutputs(st.Name)["outbound"] = map[string]any{"Body": body, "Author": MessageAuthor}
 	return outcome{event: "sent"}
 }
 
@@ -301,7 +302,7 @@ func (e *Engine) runSendAndWait(ex *Execution, st *State) outcome {
 		e.widgetFailed(ex, st, err.Error())
 		return outcome{event: "deliveryFailure"}
 	}
-	widgetOutputs(ex.Context, st.Name)["outbound"] = map[string]any{"Body": body, "Author": MessageAuthor}
+	ex.widgetOutputs(st.Name)["outbound"] = map[string]any{"Body": body, "Author": MessageAuthor}
 	timeout, err := intProp(e, ex, st, "timeout", defaultWaitTimeout, 1, maxFlexTimeout)
 	if err != nil {
 		timeout = defaultWaitTimeout
@@ -327,7 +328,7 @@ func (e *Engine) runSendAndWait(ex *Execution, st *State) outcome {
 func (e *Engine) resume(ex *Execution, m ConversationMessage) {
 	st := ex.waiting.state
 	e.stopWaiting(ex)
-	widgetOutputs(ex.Context, st.Name)["inbound"] = map[string]any{
+	ex.widgetOutputs(st.Name)["inbound"] = map[string]any{
 		"Body": m.Body, "From": m.Author, "Author": m.Author, "MessageSid": m.MessageSID,
 		"ConversationSid": m.ConversationSID, "ChannelSid": m.ConversationSID, "ParticipantSid": m.ParticipantSID,
 		"Index": strconv.Itoa(m.Index), "Source": m.Source, "Attributes": m.Attributes,

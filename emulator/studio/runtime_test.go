@@ -56,7 +56,7 @@ func TestInboundToFlexExample(t *testing.T) {
 				!twilio.IsSID(ex.SID, "FN") || !twilio.IsSID(ex.ContactSID, "FC") {
 				t.Errorf("execution = %+v", ex)
 			}
-			if got := ex.Context["widgets"].(map[string]any)["send_to_flex_support"].(map[string]any)["TaskSid"]; got != "WT00000000000000000000000000000001" {
+			if got := ex.Context()["widgets"].(map[string]any)["send_to_flex_support"].(map[string]any)["TaskSid"]; got != "WT00000000000000000000000000000001" {
 				t.Errorf("TaskSid = %v", got)
 			}
 			if want := []string{convSID + "/" + webhookSID}; !reflect.DeepEqual(f.conv.removed, want) {
@@ -266,7 +266,7 @@ func TestRESTExecution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := ex.Context["flow"].(map[string]any)["variables"].(map[string]any)
+	vars := ex.Context()["flow"].(map[string]any)["variables"].(map[string]any)
 	if vars["greeting"] != "Hello ZEKE" || vars["to"] != "+15557654321" {
 		t.Errorf("variables = %v", vars)
 	}
