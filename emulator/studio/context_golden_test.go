@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -23,6 +22,9 @@ type contextSnapshot struct {
 	Execution json.RawMessage   `json:"execution"`
 	Steps     []json.RawMessage `json:"steps"`
 }
+
+func executionContext(ex *Execution) map[string]any { return ex.Context() }
+func stepContext(st *Step) map[string]any           { return st.Context() }
 
 func snapshotContexts(t *testing.T, ex *Execution) contextSnapshot {
 	t.Helper()
@@ -162,5 +164,5 @@ func diffLine(t *testing.T, want, got string) {
 			t.Fatalf("contexts differ from the golden file at line %d:\nwant %s\ngot  %s", i+1, w, g)
 		}
 	}
-	t.Fatal(fmt.Sprintf("contexts differ from the golden file"))
+	t.Fatal("contexts differ from the golden file")
 }

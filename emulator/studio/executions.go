@@ -32,9 +32,9 @@ type Execution struct {
 	// Conversations studio webhook.
 	ConversationSID string
 	WebhookSID      string
-	Steps       []*Step
-	DateCreated time.Time
-	DateUpdated time.Time
+	Steps           []*Step
+	DateCreated     time.Time
+	DateUpdated     time.Time
 
 	def     *Definition
 	waiting *wait // parked in a send-and-wait-for-reply widget

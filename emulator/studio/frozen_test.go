@@ -16,10 +16,10 @@ func TestFrozenRoundTrip(t *testing.T) {
 	var nilList []any
 	m := map[string]any{
 		"nil": nil, "t": true, "f": false, "s": "héllo <&>", "empty": "", "long": long,
-		"float": 3.25, "neg": -0.0, "nan": math.Inf(-1), "big": 12345678901234567.0,
+		"float": 3.25, "negzero": math.Copysign(0, -1), "neginf": math.Inf(-1), "big": 12345678901234567.0,
 		"int": 200, "negint": -7, "int64": int64(math.MaxInt64), "num": json.Number("1e400"),
 		"map": map[string]any{"k": map[string]any{}, "l": []any{}}, "nilmap": nilMap, "nillist": nilList,
-		"list": []any{1.0, "x", nil, []any{true}, map[string]any{"a": "b"}},
+		"list":  []any{1.0, "x", nil, []any{true}, map[string]any{"a": "b"}},
 		"other": []string{"kept"}, "ptr": &opaque{3}, "ints": map[string]string{"a": "b"},
 		"": "empty key", strings.Repeat("k", 300): "long key",
 	}
