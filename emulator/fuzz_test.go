@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,6 +30,12 @@ func FuzzServer(f *testing.F) {
 		{"POST", "/emulator/v1/clock/advance", `{"duration":"-5s"}`},
 		{"GET", "/emulator/v1/conversations/CHx/messages?after=-1&wait=1ms", ""},
 		{"DELETE", "/taskrouter/v1/Workspaces/WS0a1b2c3d4e5f60718293a4b5c6d7e8f9", ""},
+		// The forged token that once panicked under the account lock and wedged it.
+		{"GET", "/taskrouter/v1/Workspaces?PageToken=PT9223372036854775807", ""},
+		{"GET", "/conversations/v1/Conversations?PageSize=50&Page=9223372036854775807&PageToken=PT1", ""},
+		{"GET", "/studio/v2/Flows?PageSize=-1&PageToken=PT-9", ""},
+		{"POST", "/conversations/v1/Conversations", "Timers.Inactive=P106752D&Timers.Closed=PT9223372036854775807S"},
+		{"POST", "/taskrouter/v1/Workspaces/WS0a1b2c3d4e5f60718293a4b5c6d7e8f9/Tasks", "Timeout=9223372036854775807&Priority=-9223372036854775808"},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.body)
@@ -39,6 +47,49 @@ func FuzzServer(f *testing.F) {
 	defer emu.Close()
 	h := emu.Handler()
 	f.Fuzz(func(t *testing.T, method, path, body string) {
+		serveFuzzed(t, h, method, path, body)
+		// The fuzzer rarely invents a page token or a number near the
+		// integer limits on its own: try every input again with them.
+		hp, hb := hugeNumbers(method, path, body)
+		serveFuzzed(t, h, method, hp, hb)
+	})
+}
+
+// hugeNumbers rewrites every numeric parameter of a request (query and form
+// body) to a number at the int64 limit, every page token to an overflowing
+// one, and adds paging parameters to GETs.
+func hugeNumbers(method, path, body string) (string, string) {
+	huge := func(raw string) string {
+		vals, err := url.ParseQuery(raw)
+		if err != nil {
+			return raw
+		}
+		for k, vs := range vals {
+			for i, v := range vs {
+				if _, err := strconv.ParseFloat(v, 64); err == nil {
+					vs[i] = "9223372036854775807"
+				} else if strings.HasPrefix(v, "PT") {
+					vs[i] = "PT9223372036854775807"
+				}
+			}
+			vals[k] = vs
+		}
+		if method == "GET" {
+			vals.Set("PageToken", "PT9223372036854775807")
+			vals.Set("PageSize", "9223372036854775807")
+			vals.Set("Page", "9223372036854775807")
+		}
+		return vals.Encode()
+	}
+	p, q, _ := strings.Cut(path, "?")
+	if strings.HasPrefix(body, "{") {
+		return p + "?" + huge(q), body
+	}
+	return p + "?" + huge(q), huge(body)
+}
+
+func serveFuzzed(t *testing.T, h http.Handler, method, path, body string) {
+	{
 		switch method {
 		case "GET", "POST", "DELETE":
 		default:
@@ -73,5 +124,5 @@ func FuzzServer(f *testing.F) {
 				t.Fatalf("%s %s %q → %d with a non-Twilio error body %q", method, path, body, rec.Code, rec.Body)
 			}
 		}
-	})
+	}
 }

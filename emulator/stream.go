@@ -11,9 +11,10 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// upgrader accepts any origin: the control API is for the developer's own
-// machine (loopback), where a local dashboard page may live on another port.
-var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+// upgrader keeps gorilla's same-origin check: a page on another site (or
+// another port of localhost) may not read the timeline. The server's
+// sameOrigin guard refuses such upgrades first, with Twilio's error JSON.
+var upgrader = websocket.Upgrader{}
 
 // streamPing keeps idle streams alive through proxies and detects dead peers.
 const streamPing = 30 * time.Second

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	neturl "net/url"
 	"os"
 	"os/exec"
@@ -217,4 +218,136 @@ func TestUsageAndFlagErrors(t *testing.T) {
 			t.Errorf("emulator %v = %d, %q; want %d and %q", c.args, code, out.String()+errOut.String(), c.code, c.want)
 		}
 	}
+}
+
+// startEmulator runs the built emulator with args and returns its URL, its
+// process and a func returning what it printed on stderr so far.
+func startEmulator(t *testing.T, args ...string) (string, *exec.Cmd, func() string) {
+	t.Helper()
+	emulatorBin, _ := buildBinaries(t)
+	up := exec.Command(emulatorBin, append([]string{"up"}, args...)...)
+	stdout, err := up.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var stderr strings.Builder
+	up.Stderr = writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return stderr.Write(b)
+	})
+	if err := up.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = up.Process.Kill(); _ = up.Wait() })
+	sc := bufio.NewScanner(stdout)
+	url := ""
+	for url == "" && sc.Scan() {
+		if m := regexp.MustCompile(`listening on (http://[^ ]+:\d+)`).FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if url == "" {
+		t.Fatal("the emulator printed no URL")
+	}
+	return url, up, func() string { mu.Lock(); defer mu.Unlock(); return stderr.String() }
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// TestSIGTERMIsPromptWithAHangingReceiver: with a backlog of post-event
+// webhooks queued for a receiver that never answers, SIGTERM still stops
+// the emulator within the shutdown grace, and it says what it abandoned.
+// (It took 100 s before deliveries were abandoned after a grace period.)
+func TestSIGTERMIsPromptWithAHangingReceiver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	hang := make(chan struct{})
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer receiver.Close()
+	defer close(hang)
+
+	url, up, stderr := startEmulator(t, "--addr", "127.0.0.1:0")
+	form := neturl.Values{"PostWebhookUrl": {receiver.URL}, "Method": {"POST"},
+		"Filters": {"onMessageAdded", "onConversationAdded", "onParticipantAdded"}}
+	req, _ := http.NewRequest("POST", url+"/conversations/v1/Configuration/Webhooks", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("AC00000000000000000000000000000001", "flexemu0000000000000000000000000")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("global webhook: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	// 20 messages from one customer: their events queue behind the first
+	// hanging delivery. Each inbound waits its 2 s for its own webhooks, so
+	// they are sent at once.
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := strings.NewReader(fmt.Sprintf(`{"body": "message %d"}`, i))
+			resp, err := http.Post(url+"/emulator/v1/inbound", "application/json", body)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != 201 {
+					err = fmt.Errorf("inbound %d answered %s", i, resp.Status)
+				}
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if err := up.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- up.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("emulator exited with %v after SIGTERM", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("emulator did not stop within 15 s of SIGTERM with a hanging receiver")
+	}
+	t.Logf("SIGTERM to exit with 20 events queued for a hanging receiver: %v", time.Since(start))
+	if log := stderr(); !strings.Contains(log, "abandoned") || !strings.Contains(log, "onMessageAdded") {
+		t.Errorf("shutdown did not log what it abandoned; stderr:\n%s", log)
+	}
+}
+
+// TestListeningBeyondLoopbackWarns: --addr 0.0.0.0:… says loudly that the
+// unauthenticated control API is now reachable from the network.
+func TestListeningBeyondLoopbackWarns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	_, up, stderr := startEmulator(t, "--addr", "0.0.0.0:0")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr(), "WARNING") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if log := stderr(); !strings.Contains(log, "WARNING") || !strings.Contains(log, "control API") || !strings.Contains(log, "NO authentication") {
+		t.Fatalf("no warning about listening beyond loopback; stderr:\n%s", log)
+	}
+	_ = up.Process.Signal(syscall.SIGTERM)
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -73,7 +74,9 @@ func up(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "emulator up: --clock must be real or manual, not %q\n", *clockMode)
 		return 2
 	}
-	opts := []emulator.Option{emulator.WithAddr(*addr), emulator.WithCredentials(*sid, *token), emulator.WithClock(clock.Mode(*clockMode))}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	opts := []emulator.Option{emulator.WithAddr(*addr), emulator.WithCredentials(*sid, *token),
+		emulator.WithClock(clock.Mode(*clockMode)), emulator.WithLogger(logger)}
 	if *fixturePath != "" {
 		f, err := fixture.LoadFile(*fixturePath)
 		if err != nil {
@@ -92,6 +95,12 @@ func up(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	emulator.WriteBanner(stdout, emu.Info(emu.URL()))
+	if emulator.ListensBeyondLoopback(*addr) {
+		fmt.Fprintf(stderr, "\nWARNING: flexemu is listening on %s, beyond loopback: other machines on your network can\n"+
+			"reach it, including its control API (/emulator/v1), which has NO authentication and hands out\n"+
+			"the account's auth token. Use --addr 127.0.0.1:PORT unless you really mean to expose it\n"+
+			"(e.g. inside a container).\n\n", *addr)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
