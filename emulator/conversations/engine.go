@@ -148,6 +148,9 @@ func normaliseAttributes(param, s string) (string, error) {
 	if strings.TrimSpace(s) == "" {
 		return "{}", nil
 	}
+	if err := twilio.CheckJSON(param, s, 0); err != nil {
+		return "", err
+	}
 	if !json.Valid([]byte(s)) {
 		return "", twilio.InvalidParam(param, "must be valid JSON")
 	}

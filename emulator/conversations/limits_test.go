@@ -59,3 +59,65 @@ func TestTimerLimits(t *testing.T) {
 		t.Errorf("engine configuration with a 366-day timer: %v", err)
 	}
 }
+
+// nested is a JSON object n levels deep.
+func nested(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+
+// TestAttributesLimits: Attributes nested too deep to render again are
+// refused on every resource that stores them, on create and update, and the
+// lists keep answering 200.
+func TestAttributesLimits(t *testing.T) {
+	srv, _, _ := apiServer(t)
+	conv := mustCall(t, srv, 201, "POST", "/v1/Conversations", nil)["sid"].(string)
+	part := mustCall(t, srv, 201, "POST", "/v1/Conversations/"+conv+"/Participants", encodeQuery("Identity", "alice"))["sid"].(string)
+	msg := mustCall(t, srv, 201, "POST", "/v1/Conversations/"+conv+"/Messages", encodeQuery("Body", "hi"))["sid"].(string)
+	user := mustCall(t, srv, 201, "POST", "/v1/Users", encodeQuery("Identity", "bob"))["sid"].(string)
+	type target struct{ create, update, list string }
+	targets := map[string]target{
+		"conversation": {"/v1/Conversations", "/v1/Conversations/" + conv, "/v1/Conversations"},
+		"participant":  {"/v1/Conversations/" + conv + "/Participants", "/v1/Conversations/" + conv + "/Participants/" + part, "/v1/Conversations/" + conv + "/Participants"},
+		"message":      {"/v1/Conversations/" + conv + "/Messages", "/v1/Conversations/" + conv + "/Messages/" + msg, "/v1/Conversations/" + conv + "/Messages"},
+		"user":         {"/v1/Users", "/v1/Users/" + user, "/v1/Users"},
+	}
+	cases := []struct {
+		resource, attrs string
+		status, code    int
+		want            string
+	}{
+		{"conversation", nested(9999), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{"participant", nested(33), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{"message", nested(9999), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{"user", nested(9999), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{"conversation", nested(32), 201, 0, ""},
+		{"message", `"` + strings.Repeat("[", 9999) + `"`, 201, 0, ""}, // brackets in a string are text
+	}
+	n := 0
+	for _, tc := range cases {
+		tg := targets[tc.resource]
+		for _, path := range []string{tg.create, tg.update} {
+			form := encodeQuery("Attributes", tc.attrs)
+			if path == tg.create {
+				n++
+				switch tc.resource {
+				case "participant":
+					form.Set("Identity", "p"+strings.Repeat("x", n))
+				case "user":
+					form.Set("Identity", "u"+strings.Repeat("x", n))
+				case "message":
+					form.Set("Body", "b")
+				}
+			}
+			status, body := call(t, srv, "POST", path, form)
+			want := tc.status
+			if path == tg.update && want == 201 {
+				want = 200
+			}
+			if msg, _ := body["message"].(string); status != want || (tc.want != "" && (body["code"] != float64(tc.code) || !strings.Contains(msg, tc.want))) {
+				t.Errorf("POST %s (%s): %d %.300v, want %d %d %q", path, tc.resource, status, body, want, tc.code, tc.want)
+			}
+			if status, body := call(t, srv, "GET", tg.list, nil); status != 200 {
+				t.Fatalf("GET %s: %d %.300v", tg.list, status, body)
+			}
+		}
+	}
+}

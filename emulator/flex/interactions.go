@@ -116,6 +116,9 @@ func ParseRouting(param, text string) (RoutingParams, error) {
 	}
 	if v, ok := props["attributes"]; ok && string(v) != "null" {
 		m, err := decodeAttributes(v)
+		if err == errAttributesTooDeep {
+			return p, twilio.InvalidParam(param, "properties.attributes is %v", err)
+		}
 		if err != nil {
 			return p, twilio.InvalidParam(param, "properties.attributes must be a JSON object")
 		}
@@ -143,12 +146,18 @@ func unwrapJSONObject(param, text string) ([]byte, error) {
 	if json.Unmarshal(raw, &s) == nil {
 		raw = []byte(strings.TrimSpace(s))
 	}
+	if err := twilio.CheckJSON(param, string(raw), twilio.MaxJSONBytes); err != nil {
+		return nil, err
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, twilio.InvalidParam(param, "must be a JSON object")
 	}
 	return raw, nil
 }
+
+// errAttributesTooDeep refuses attributes that could not be rendered again.
+var errAttributesTooDeep = fmt.Errorf("nested more than %d levels deep", twilio.MaxJSONDepth)
 
 // decodeAttributes accepts an object or a string holding an object.
 func decodeAttributes(v json.RawMessage) (map[string]any, error) {
@@ -162,6 +171,9 @@ func decodeAttributes(v json.RawMessage) (map[string]any, error) {
 	}
 	if strings.TrimSpace(s) == "" {
 		return map[string]any{}, nil
+	}
+	if twilio.JSONDepth(s, twilio.MaxJSONDepth) > twilio.MaxJSONDepth {
+		return nil, errAttributesTooDeep
 	}
 	if err := json.Unmarshal([]byte(s), &m); err != nil || m == nil {
 		return nil, fmt.Errorf("attributes string is not a JSON object")

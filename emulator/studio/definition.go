@@ -127,6 +127,9 @@ func ParseDefinition(text string) (*Definition, error) {
 	if json.Unmarshal(trimmed, &inner) == nil {
 		trimmed = bytes.TrimSpace([]byte(inner))
 	}
+	if err := twilio.CheckJSON("Definition", string(trimmed), 0); err != nil {
+		return nil, err
+	}
 	var raw struct {
 		Description  string `json:"description"`
 		InitialState string `json:"initial_state"`

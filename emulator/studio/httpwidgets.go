@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flexemu/flexemu/emulator/twilio"
 	"github.com/flexemu/flexemu/emulator/webhook"
 )
 
@@ -230,6 +231,11 @@ func requestIsJSON(contentType string) (bool, error) {
 func parseJSONObject(contentType, body string) map[string]any {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	// A body nested too deep to be rendered again in the execution's context
+	// (and so in every Executions and Steps list) is not parsed.
+	if twilio.JSONDepth(body, twilio.MaxJSONDepth) > twilio.MaxJSONDepth {
 		return nil
 	}
 	var m map[string]any

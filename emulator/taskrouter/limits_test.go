@@ -53,3 +53,42 @@ func TestTimeoutLimits(t *testing.T) {
 		}
 	}
 }
+
+// deepJSON is a JSON object n levels deep.
+func deepJSON(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+
+// TestJSONLimits: task and worker Attributes and workflow Configuration
+// nested too deep to render again are refused naming the parameter, and the
+// lists keep answering 200.
+func TestJSONLimits(t *testing.T) {
+	srv, _ := apiServer(t)
+	c := apiClient{t, srv}
+	base, q := limitsWorkspace(c)
+	wf := c.call("POST", base+"/Workflows", url.Values{"FriendlyName": {"Main"},
+		"Configuration": {`{"task_routing":{"default_filter":{"queue":"` + q + `"}}}`}}, 201)["sid"].(string)
+	task := c.call("POST", base+"/Tasks", url.Values{"WorkflowSid": {wf}}, 201)["sid"].(string)
+	worker := c.call("POST", base+"/Workers", url.Values{"FriendlyName": {"w"}}, 201)["sid"].(string)
+	cases := []struct {
+		path string
+		form url.Values
+		want string
+	}{
+		{base + "/Tasks", url.Values{"WorkflowSid": {wf}, "Attributes": {deepJSON(9999)}}, "Invalid Attributes"},
+		{base + "/Tasks", url.Values{"WorkflowSid": {wf}, "Attributes": {deepJSON(33)}}, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{base + "/Tasks/" + task, url.Values{"Attributes": {deepJSON(40)}}, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{base + "/Workers", url.Values{"FriendlyName": {"x"}, "Attributes": {deepJSON(40)}}, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{base + "/Workers/" + worker, url.Values{"Attributes": {deepJSON(9999)}}, "Invalid Attributes"},
+		{base + "/Workflows", url.Values{"FriendlyName": {"D"}, "Configuration": {`{"task_routing":{"default_filter":{"queue":"` + q + `"}},"x":` + deepJSON(40) + `}`}},
+			"Invalid Configuration: JSON is nested more than 32 levels deep"},
+	}
+	for _, tc := range cases {
+		e := c.call("POST", tc.path, tc.form, 400)
+		if msg, _ := e["message"].(string); e["code"] != float64(20001) || !strings.Contains(msg, tc.want) {
+			t.Errorf("POST %s: %v, want %q", tc.path, e, tc.want)
+		}
+	}
+	c.call("POST", base+"/Tasks", url.Values{"WorkflowSid": {wf}, "Attributes": {deepJSON(32)}}, 201)
+	for _, list := range []string{"/Tasks", "/Workers", "/Workflows"} {
+		c.call("GET", base+list, nil, 200)
+	}
+}

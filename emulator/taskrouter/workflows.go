@@ -112,6 +112,9 @@ func parseConfig(ws *Workspace, text string) (*routingConfig, error) {
 	bad := func(format string, args ...any) error {
 		return twilio.InvalidParam("Configuration", format, args...)
 	}
+	if err := twilio.CheckJSON("Configuration", text, 0); err != nil {
+		return nil, err
+	}
 	var raw rawConfig
 	if err := json.Unmarshal([]byte(text), &raw); err != nil {
 		return nil, bad("not valid workflow JSON: %v", err)

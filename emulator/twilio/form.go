@@ -133,7 +133,12 @@ func (f Form) JSONObject(name string) (string, map[string]any, error) {
 }
 
 // ParseJSONObject decodes text as a JSON object, with an error naming param.
+// Text over MaxJSONBytes or nested deeper than MaxJSONDepth is refused, so
+// whatever is stored can always be rendered again.
 func ParseJSONObject(param, text string) (map[string]any, error) {
+	if err := CheckJSON(param, text, MaxJSONBytes); err != nil {
+		return nil, err
+	}
 	var m map[string]any
 	if err := json.Unmarshal([]byte(text), &m); err != nil || m == nil {
 		return nil, InvalidParam(param, "must be a JSON object")

@@ -70,3 +70,61 @@ func TestIntOverflow(t *testing.T) {
 		}
 	}
 }
+
+// nested is a JSON object n levels deep.
+func nested(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+
+// TestJSONLimits: the shared JSON validator bounds depth and size, counts
+// brackets inside strings as text, and ParseJSONObject and Form.JSONObject
+// apply it to every parameter.
+func TestJSONLimits(t *testing.T) {
+	cases := []struct {
+		text  string
+		depth int
+	}{
+		{`1`, 0}, {`{}`, 1}, {`[[]]`, 2}, {`{"a":"{{{{[[["}`, 1}, {`{"a":"\"{"}`, 1}, {`{"a":"\\"}`, 1},
+		{nested(MaxJSONDepth), MaxJSONDepth}, {`[` + nested(5) + `,[[[[[[[]]]]]]]]`, 8},
+	}
+	for _, c := range cases {
+		if got := JSONDepth(c.text, 100); got != c.depth {
+			t.Errorf("JSONDepth(%.40s) = %d, want %d", c.text, got, c.depth)
+		}
+	}
+	if got := JSONDepth(nested(9999), MaxJSONDepth); got != MaxJSONDepth+1 {
+		t.Errorf("JSONDepth stops once past the limit: got %d", got)
+	}
+	checks := []struct {
+		text string
+		max  int
+		want string // error substring; "" for success
+	}{
+		{nested(MaxJSONDepth), 0, ""},
+		{nested(MaxJSONDepth + 1), 0, "Invalid Parameters: JSON is nested more than 32 levels deep"},
+		{nested(9999), 0, "Invalid Parameters: JSON is nested more than 32 levels deep"},
+		{`{"a":"` + strings.Repeat("x", 100) + `"}`, 108, ""},
+		{`{"a":"` + strings.Repeat("x", 101) + `"}`, 108, "Invalid Parameters: 109 bytes; the maximum is 108 bytes"},
+	}
+	for _, c := range checks {
+		err := CheckJSON("Parameters", c.text, c.max)
+		if (err == nil) != (c.want == "") || (err != nil && (!strings.Contains(err.Error(), c.want) ||
+			AsError(err).Status != 400 || AsError(err).Code != CodeInvalidParameter)) {
+			t.Errorf("CheckJSON(%.40s, %d) = %v, want %q", c.text, c.max, err, c.want)
+		}
+	}
+	f := Form{url.Values{"Deep": {nested(9999)}, "Big": {`{"a":"` + strings.Repeat("x", MaxJSONBytes) + `"}`}, "Ok": {nested(MaxJSONDepth)}}}
+	for name, want := range map[string]string{"Deep": "Invalid Deep: JSON is nested", "Big": "Invalid Big: 65544 bytes; the maximum is 65536 bytes"} {
+		if _, _, err := f.JSONObject(name); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("JSONObject(%s) = %v, want %q", name, err, want)
+		}
+	}
+	if _, m, err := f.JSONObject("Ok"); err != nil || m["a"] == nil {
+		t.Errorf("JSONObject(Ok) = %v, %v", m, err)
+	}
+	if err := CheckLength(50504, "Body", strings.Repeat("é", 1600), 1600); err != nil {
+		t.Errorf("1600 two-byte characters: %v", err)
+	}
+	if err := CheckLength(50504, "Body", strings.Repeat("é", 1601), 1600); err == nil || AsError(err).Code != 50504 ||
+		!strings.Contains(err.Error(), "Invalid Body: 1601 characters; the maximum is 1600 characters") {
+		t.Errorf("1601 characters: %v", err)
+	}
+}
