@@ -27,7 +27,7 @@ func eventSelected(filter, typ string) bool {
 // (task_queue_sid -> TaskQueueSid).
 func EventCallbackParams(rec *EventRecord, workspaceName string) url.Values {
 	p := url.Values{}
-	for _, f := range rec.Data {
+	for _, f := range rec.Data() {
 		p.Set(camelCase(f.Key), f.Value)
 	}
 	ms := rec.Date.UnixMilli()

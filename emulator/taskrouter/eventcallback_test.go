@@ -144,7 +144,7 @@ func TestEventCallback(t *testing.T) {
 						t.Fatalf("callback %d %s: %s = %q, want %q", i, ev.EventType, k, r.Params[k], v)
 					}
 				}
-				for _, f := range ev.Data {
+				for _, f := range ev.Data() {
 					if k := camelCase(f.Key); r.Params[k] != f.Value {
 						t.Fatalf("callback %d %s: %s = %q, want %q", i, ev.EventType, k, r.Params[k], f.Value)
 					}

@@ -7,6 +7,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,20 +50,40 @@ type EventRecord struct {
 	Date         time.Time
 	ResourceType string // one of the Resource* constants
 	ResourceSID  string
-	// Data is event_data in the order it was gathered; empty values are left out.
-	Data []EventField
 
 	seq uint64 // engine-wide order, encoded in SID
+	// event_data, compactly: keys holds one eventKey per entry (an interned
+	// string, shared by every record of the same shape); the values are
+	// common (the workspace and task entries, shared with the task's other
+	// records while the task does not change) followed by own.
+	keys        string
+	common, own []string
 }
 
 // EventField is one event_data entry.
 type EventField struct{ Key, Value string }
 
+func (r *EventRecord) value(i int) string {
+	if i < len(r.common) {
+		return r.common[i]
+	}
+	return r.own[i-len(r.common)]
+}
+
+// Data is event_data in the order it was gathered; empty values are left out.
+func (r *EventRecord) Data() []EventField {
+	out := make([]EventField, len(r.keys))
+	for i := range out {
+		out[i] = EventField{eventKeys[r.keys[i]], r.value(i)}
+	}
+	return out
+}
+
 // Value returns the event_data value for key ("" when absent).
 func (r *EventRecord) Value(key string) string {
-	for _, f := range r.Data {
-		if f.Key == key {
-			return f.Value
+	for i := 0; i < len(r.keys); i++ {
+		if eventKeys[r.keys[i]] == key {
+			return r.value(i)
 		}
 	}
 	return ""
@@ -70,11 +91,109 @@ func (r *EventRecord) Value(key string) string {
 
 // DataMap returns event_data as a map (the JSON object Twilio renders).
 func (r *EventRecord) DataMap() map[string]string {
-	m := make(map[string]string, len(r.Data))
-	for _, f := range r.Data {
-		m[f.Key] = f.Value
+	m := make(map[string]string, len(r.keys))
+	for i := 0; i < len(r.keys); i++ {
+		m[eventKeys[r.keys[i]]] = r.value(i)
 	}
 	return m
+}
+
+// eventKey is an event_data key, stored as one byte per entry.
+type eventKey byte
+
+// The event_data keys, in the order newEventRecord gathers them.
+const (
+	ekWorkspaceSID eventKey = iota
+	ekWorkspaceName
+	ekTaskSID
+	ekTaskAttributes
+	ekTaskAge
+	ekTaskPriority
+	ekTaskAssignmentStatus
+	ekTaskCanceledReason
+	ekTaskCompletedReason
+	ekTaskChannelSID
+	ekTaskChannelUniqueName
+	ekTaskDateCreated
+	ekTaskVirtualStartTime
+	ekTaskQueueSID
+	ekTaskQueueName
+	ekTaskQueueEnteredDate
+	ekTaskQueueTargetExpression
+	ekWorkflowSID
+	ekWorkflowName
+	ekWorkflowFilterName
+	ekWorkflowFilterExpression
+	ekWorkflowFilterTargetExpression
+	ekPreviousTaskPriority
+	ekPreviousTaskQueueSID
+	ekPreviousTaskQueueName
+	ekReservationSID
+	ekWorkerSID
+	ekWorkerName
+	ekWorkerAttributes
+	ekWorkerActivitySID
+	ekWorkerActivityName
+	ekWorkerPreviousActivitySID
+	ekWorkerPreviousActivityName
+	ekWorkerTimeInPreviousActivity
+	ekWorkerTimeInPreviousActivityMS
+	ekWorkerChannelCapacity
+	ekWorkerChannelAvailable
+	ekWorkerChannelAvailableCapacityPercentage
+	ekWorkerChannelTaskCount
+	ekActivitySID
+	ekActivityName
+	ekActivityAvailable
+	ekTaskChannelFriendlyName
+	numEventKeys
+)
+
+// eventKeys names each eventKey.
+var eventKeys = [numEventKeys]string{
+	ekWorkspaceSID:                             "workspace_sid",
+	ekWorkspaceName:                            "workspace_name",
+	ekTaskSID:                                  "task_sid",
+	ekTaskAttributes:                           "task_attributes",
+	ekTaskAge:                                  "task_age",
+	ekTaskPriority:                             "task_priority",
+	ekTaskAssignmentStatus:                     "task_assignment_status",
+	ekTaskCanceledReason:                       "task_canceled_reason",
+	ekTaskCompletedReason:                      "task_completed_reason",
+	ekTaskChannelSID:                           "task_channel_sid",
+	ekTaskChannelUniqueName:                    "task_channel_unique_name",
+	ekTaskDateCreated:                          "task_date_created",
+	ekTaskVirtualStartTime:                     "task_virtual_start_time",
+	ekTaskQueueSID:                             "task_queue_sid",
+	ekTaskQueueName:                            "task_queue_name",
+	ekTaskQueueEnteredDate:                     "task_queue_entered_date",
+	ekTaskQueueTargetExpression:                "task_queue_target_expression",
+	ekWorkflowSID:                              "workflow_sid",
+	ekWorkflowName:                             "workflow_name",
+	ekWorkflowFilterName:                       "workflow_filter_name",
+	ekWorkflowFilterExpression:                 "workflow_filter_expression",
+	ekWorkflowFilterTargetExpression:           "workflow_filter_target_expression",
+	ekPreviousTaskPriority:                     "previous_task_priority",
+	ekPreviousTaskQueueSID:                     "previous_task_queue_sid",
+	ekPreviousTaskQueueName:                    "previous_task_queue_name",
+	ekReservationSID:                           "reservation_sid",
+	ekWorkerSID:                                "worker_sid",
+	ekWorkerName:                               "worker_name",
+	ekWorkerAttributes:                         "worker_attributes",
+	ekWorkerActivitySID:                        "worker_activity_sid",
+	ekWorkerActivityName:                       "worker_activity_name",
+	ekWorkerPreviousActivitySID:                "worker_previous_activity_sid",
+	ekWorkerPreviousActivityName:               "worker_previous_activity_name",
+	ekWorkerTimeInPreviousActivity:             "worker_time_in_previous_activity",
+	ekWorkerTimeInPreviousActivityMS:           "worker_time_in_previous_activity_ms",
+	ekWorkerChannelCapacity:                    "worker_channel_capacity",
+	ekWorkerChannelAvailable:                   "worker_channel_available",
+	ekWorkerChannelAvailableCapacityPercentage: "worker_channel_available_capacity_percentage",
+	ekWorkerChannelTaskCount:                   "worker_channel_task_count",
+	ekActivitySID:                              "activity_sid",
+	ekActivityName:                             "activity_name",
+	ekActivityAvailable:                        "activity_available",
+	ekTaskChannelFriendlyName:                  "task_channel_friendly_name",
 }
 
 // ResourcePath is the REST path of the resource the event is about.
@@ -108,8 +227,10 @@ type history struct {
 	seq      uint64
 	ws       map[string]*wsHistory
 
-	scratch      []EventField // reused while gathering event_data
-	lastTime     time.Time    // one-entry cache of formatted dates
+	keys         []byte            // reused while gathering event_data: keys…
+	vals         []string          // …and values
+	shapes       map[string]string // interned EventRecord.keys
+	lastTime     time.Time         // one-entry cache of formatted dates
 	lastTimeText string
 }
 
@@ -306,135 +427,166 @@ func (e *Engine) newEventRecord(ws *Workspace, wh *wsHistory, c *evCtx, ev Event
 	default:
 		rec.ResourceType, rec.ResourceSID = ResourceWorkspace, ws.SID
 	}
-	d := h.scratch[:0]
-	add := func(k, v string) {
+	keys, vals := h.keys[:0], h.vals[:0]
+	add := func(k eventKey, v string) {
 		if v != "" {
-			d = append(d, EventField{k, v})
+			keys, vals = append(keys, byte(k)), append(vals, v)
 		}
 	}
-	add("workspace_sid", ws.SID)
-	add("workspace_name", ws.FriendlyName)
+	add(ekWorkspaceSID, ws.SID)
+	add(ekWorkspaceName, ws.FriendlyName)
 
 	// Task side: task.*, reservation.*, task-queue.entered/moved/timeout, workflow routing events.
 	if t := c.task; t != nil {
-		add("task_sid", t.SID)
-		add("task_attributes", t.Attributes)
-		add("task_age", strconv.Itoa(t.Age(now)))
-		add("task_priority", strconv.Itoa(t.Priority))
-		add("task_assignment_status", t.AssignmentStatus)
+		add(ekTaskSID, t.SID)
+		add(ekTaskAttributes, t.Attributes)
+		add(ekTaskAge, strconv.Itoa(t.Age(now)))
+		add(ekTaskPriority, strconv.Itoa(t.Priority))
+		add(ekTaskAssignmentStatus, t.AssignmentStatus)
 		switch t.AssignmentStatus {
 		case TaskCanceled:
-			add("task_canceled_reason", t.Reason)
+			add(ekTaskCanceledReason, t.Reason)
 		case TaskCompleted:
-			add("task_completed_reason", t.Reason)
+			add(ekTaskCompletedReason, t.Reason)
 		}
-		add("task_channel_sid", t.TaskChannelSID)
-		add("task_channel_unique_name", t.TaskChannelUniqueName)
-		add("task_date_created", h.fmtTime(t.DateCreated))
-		add("task_virtual_start_time", h.fmtTime(t.VirtualStartTime))
+		add(ekTaskChannelSID, t.TaskChannelSID)
+		add(ekTaskChannelUniqueName, t.TaskChannelUniqueName)
+		add(ekTaskDateCreated, h.fmtTime(t.DateCreated))
+		add(ekTaskVirtualStartTime, h.fmtTime(t.VirtualStartTime))
 		if t.TaskQueueSID != "" {
-			add("task_queue_sid", t.TaskQueueSID)
-			add("task_queue_name", t.TaskQueueFriendlyName)
-			add("task_queue_entered_date", h.fmtTime(t.TaskQueueEnteredDate))
+			add(ekTaskQueueSID, t.TaskQueueSID)
+			add(ekTaskQueueName, t.TaskQueueFriendlyName)
+			add(ekTaskQueueEnteredDate, h.fmtTime(t.TaskQueueEnteredDate))
 			if t.queue != nil {
-				add("task_queue_target_expression", t.queue.TargetWorkers)
+				add(ekTaskQueueTargetExpression, t.queue.TargetWorkers)
 			}
 		}
-		add("workflow_sid", t.WorkflowSID)
-		add("workflow_name", t.WorkflowFriendlyName)
+		add(ekWorkflowSID, t.WorkflowSID)
+		add(ekWorkflowName, t.WorkflowFriendlyName)
+		rec.common = t.eventValues(vals)
 	} else if ev.TaskSID != "" { // task.deleted: the task is gone, keep what the refs say
-		add("task_sid", ev.TaskSID)
-		add("task_assignment_status", refs["assignment_status"])
-		add("task_channel_unique_name", refs["task_channel"])
-		add("task_queue_sid", refs["task_queue_sid"])
-		add("task_queue_name", refs["task_queue_name"])
-		add("workflow_sid", refs["workflow_sid"])
-		add("workflow_name", refs["workflow_name"])
+		add(ekTaskSID, ev.TaskSID)
+		add(ekTaskAssignmentStatus, refs["assignment_status"])
+		add(ekTaskChannelUniqueName, refs["task_channel"])
+		add(ekTaskQueueSID, refs["task_queue_sid"])
+		add(ekTaskQueueName, refs["task_queue_name"])
+		add(ekWorkflowSID, refs["workflow_sid"])
+		add(ekWorkflowName, refs["workflow_name"])
 	}
 	if ev.Type == "workflow.target-matched" {
-		add("workflow_filter_name", refs["workflow_filter_name"])
-		add("workflow_filter_expression", refs["workflow_filter_expression"])
-		add("workflow_filter_target_expression", refs["workflow_filter_target_expression"])
+		add(ekWorkflowFilterName, refs["workflow_filter_name"])
+		add(ekWorkflowFilterExpression, refs["workflow_filter_expression"])
+		add(ekWorkflowFilterTargetExpression, refs["workflow_filter_target_expression"])
 	}
-	add("previous_task_priority", refs["previous_task_priority"])
+	add(ekPreviousTaskPriority, refs["previous_task_priority"])
 	if prev := refs["previous_task_queue_sid"]; prev != "" {
-		add("previous_task_queue_sid", prev)
+		add(ekPreviousTaskQueueSID, prev)
 		if q := ws.queues.get(prev); q != nil {
-			add("previous_task_queue_name", q.FriendlyName)
+			add(ekPreviousTaskQueueName, q.FriendlyName)
 		}
 	}
 	if r := c.res; r != nil {
-		add("reservation_sid", r.SID)
+		add(ekReservationSID, r.SID)
 	}
 
 	// Worker side: worker.*, reservation.*.
 	if w := c.worker; w != nil {
-		add("worker_sid", w.SID)
-		add("worker_name", w.FriendlyName)
-		add("worker_attributes", w.Attributes)
-		add("worker_activity_sid", w.ActivitySID)
-		add("worker_activity_name", w.ActivityName)
+		add(ekWorkerSID, w.SID)
+		add(ekWorkerName, w.FriendlyName)
+		add(ekWorkerAttributes, w.Attributes)
+		add(ekWorkerActivitySID, w.ActivitySID)
+		add(ekWorkerActivityName, w.ActivityName)
 	} else if ev.WorkerSID != "" { // worker.deleted
-		add("worker_sid", ev.WorkerSID)
-		add("worker_name", refs["worker_name"])
+		add(ekWorkerSID, ev.WorkerSID)
+		add(ekWorkerName, refs["worker_name"])
 	}
 	if ev.Type == "worker.activity.update" {
-		add("worker_previous_activity_sid", refs["previous_activity_sid"])
-		add("worker_previous_activity_name", refs["previous_activity_name"])
+		add(ekWorkerPreviousActivitySID, refs["previous_activity_sid"])
+		add(ekWorkerPreviousActivityName, refs["previous_activity_name"])
 		if since, ok := wh.stats.activitySince(ev.WorkerSID); ok {
 			ms := now.Sub(since).Milliseconds()
-			add("worker_time_in_previous_activity", strconv.FormatInt(ms/1000, 10))
-			add("worker_time_in_previous_activity_ms", strconv.FormatInt(ms, 10))
+			add(ekWorkerTimeInPreviousActivity, strconv.FormatInt(ms/1000, 10))
+			add(ekWorkerTimeInPreviousActivityMS, strconv.FormatInt(ms, 10))
 		}
 	}
 	if wc := c.wc; wc != nil {
-		add("task_channel_sid", wc.TaskChannelSID)
-		add("task_channel_unique_name", wc.TaskChannelUniqueName)
-		add("worker_channel_capacity", strconv.Itoa(wc.ConfiguredCapacity))
-		add("worker_channel_available", strconv.FormatBool(wc.Available))
-		add("worker_channel_available_capacity_percentage", strconv.Itoa(wc.AvailableCapacityPercentage()))
-		add("worker_channel_task_count", strconv.Itoa(wc.AssignedTasks))
+		add(ekTaskChannelSID, wc.TaskChannelSID)
+		add(ekTaskChannelUniqueName, wc.TaskChannelUniqueName)
+		add(ekWorkerChannelCapacity, strconv.Itoa(wc.ConfiguredCapacity))
+		add(ekWorkerChannelAvailable, strconv.FormatBool(wc.Available))
+		add(ekWorkerChannelAvailableCapacityPercentage, strconv.Itoa(wc.AvailableCapacityPercentage()))
+		add(ekWorkerChannelTaskCount, strconv.Itoa(wc.AssignedTasks))
 	}
 
 	// Configuration objects.
 	switch group {
 	case "activity":
-		add("activity_sid", objSID)
+		add(ekActivitySID, objSID)
 		if a := c.act; a != nil {
-			add("activity_name", a.FriendlyName)
-			add("activity_available", strconv.FormatBool(a.Available))
+			add(ekActivityName, a.FriendlyName)
+			add(ekActivityAvailable, strconv.FormatBool(a.Available))
 		} else {
-			add("activity_name", refs["activity_name"])
+			add(ekActivityName, refs["activity_name"])
 		}
 	case "task-channel":
-		add("task_channel_sid", objSID)
+		add(ekTaskChannelSID, objSID)
 		if ch := c.ch; ch != nil {
-			add("task_channel_unique_name", ch.UniqueName)
-			add("task_channel_friendly_name", ch.FriendlyName)
+			add(ekTaskChannelUniqueName, ch.UniqueName)
+			add(ekTaskChannelFriendlyName, ch.FriendlyName)
 		}
 	case "task-queue":
 		if c.task == nil {
-			add("task_queue_sid", ev.TaskQueueSID)
+			add(ekTaskQueueSID, ev.TaskQueueSID)
 			if q := c.queue; q != nil {
-				add("task_queue_name", q.FriendlyName)
-				add("task_queue_target_expression", q.TargetWorkers)
+				add(ekTaskQueueName, q.FriendlyName)
+				add(ekTaskQueueTargetExpression, q.TargetWorkers)
 			} else {
-				add("task_queue_name", refs["task_queue_name"])
+				add(ekTaskQueueName, refs["task_queue_name"])
 			}
 		}
 	case "workflow":
 		if c.task == nil {
-			add("workflow_sid", ev.WorkflowSID)
+			add(ekWorkflowSID, ev.WorkflowSID)
 			if wf := c.wf; wf != nil {
-				add("workflow_name", wf.FriendlyName)
+				add(ekWorkflowName, wf.FriendlyName)
 			} else {
-				add("workflow_name", refs["workflow_name"])
+				add(ekWorkflowName, refs["workflow_name"])
 			}
 		}
 	}
-	rec.Data = append([]EventField(nil), d...)
-	h.scratch = d[:0]
+	rec.keys = h.shape(keys)
+	if own := vals[len(rec.common):]; len(own) > 0 {
+		rec.own = append([]string(nil), own...)
+	}
+	h.keys, h.vals = keys[:0], vals[:0]
+	clear(h.vals[:cap(h.vals)]) // drop references to values of dead objects
 	return rec
+}
+
+// shape interns an event_data key sequence: a handful of shapes cover every
+// event.
+func (h *history) shape(keys []byte) string {
+	if s, ok := h.shapes[string(keys)]; ok {
+		return s
+	}
+	if h.shapes == nil {
+		h.shapes = map[string]string{}
+	}
+	s := string(keys)
+	h.shapes[s] = s
+	return s
+}
+
+// eventValues returns the workspace and task event_data values just
+// gathered, as a slice shared with the task's previous record when they
+// are the same (a task's events mostly are about something else: its
+// queue, its reservations).
+func (t *Task) eventValues(vals []string) []string {
+	if slices.Equal(t.evValues, vals) {
+		return t.evValues
+	}
+	t.evValues = append([]string(nil), vals...)
+	return t.evValues
 }
 
 // describe turns an engine summary into an Event description.

@@ -82,6 +82,7 @@ type Task struct {
 	pendingRes  int            // pending reservations
 	accepted    *Reservation   // the accepted (then wrapping/completed) reservation
 	resList     []*Reservation // every reservation, oldest first
+	evValues    []string       // workspace and task event_data of the last Event (shared with it)
 }
 
 type filterBase struct {
