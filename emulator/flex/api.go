@@ -87,7 +87,7 @@ type taskProperty struct {
 	Attributes            string  `json:"attributes"`
 }
 
-func renderRouting(t TaskInfo) routingView {
+func renderRouting(t *TaskInfo) routingView {
 	p := taskProperty{SID: t.SID, AccountSID: t.AccountSID, WorkspaceSID: t.WorkspaceSID, WorkflowSID: t.WorkflowSID,
 		WorkflowName: t.WorkflowName, QueueSID: t.QueueSID, QueueName: t.QueueName, TaskChannelSID: t.TaskChannelSID,
 		TaskChannelUniqueName: t.TaskChannelUniqueName, AssignmentStatus: t.AssignmentStatus, Priority: t.Priority,

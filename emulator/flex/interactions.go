@@ -17,8 +17,9 @@ type Interaction struct {
 	ChannelType string // channel enum: sms, whatsapp, web, chat, …
 	InitiatedBy string // customer, agent or api
 	// Task is the task created for the interaction, as it was at creation
-	// (Twilio echoes that snapshot in routing.properties).
-	Task                  TaskInfo
+	// (Twilio echoes that snapshot in routing.properties); shared, read-only,
+	// with the channel's first Invite.
+	Task                  *TaskInfo
 	InteractionContextSID string
 	WebhookTtid           string
 	DateCreated           time.Time
@@ -331,19 +332,19 @@ func (e *Engine) CreateInteraction(p CreateInteractionParams) (*Interaction, err
 		fmt.Sprintf("interaction channel %s (%s) active on conversation %s", ch.SID, ch.Type, conv.SID),
 		map[string]string{"interaction_sid": in.SID, "conversation_sid": conv.SID, "task_sid": task.SID})
 	e.addInvite(ch, inviteSID, task, now)
+	// The customer's media properties are built when read (see view).
 	cust := &Participant{SID: twilio.NewSID("UT"), InteractionSID: in.SID, ChannelSID: ch.SID, Type: "customer",
-		Status: "active", MediaProperties: map[string]any{"conversationSid": conv.SID, "address": conv.CustomerAddress},
-		DateCreated: now, DateUpdated: now}
+		Status: "active", customerMedia: true, customerAddress: conv.CustomerAddress, DateCreated: now, DateUpdated: now}
 	e.addParticipant(ch, cust)
 	out := *in
 	return &out, nil
 }
 
 // createTask asks TaskRouter for the task of an interaction or invite.
-func (e *Engine) createTask(ws string, r RoutingParams, attrs map[string]any) (TaskInfo, error) {
+func (e *Engine) createTask(ws string, r RoutingParams, attrs map[string]any) (*TaskInfo, error) {
 	text, err := json.Marshal(attrs)
 	if err != nil {
-		return TaskInfo{}, fmt.Errorf("flex: encoding task attributes: %w", err)
+		return nil, fmt.Errorf("flex: encoding task attributes: %w", err)
 	}
 	tc := r.TaskChannelSID
 	if tc == "" {
@@ -352,9 +353,9 @@ func (e *Engine) createTask(ws string, r RoutingParams, attrs map[string]any) (T
 	task, err := e.tr.CreateTask(TaskSpec{WorkspaceSID: ws, WorkflowSID: r.WorkflowSID, TaskChannel: tc,
 		Attributes: string(text), Priority: r.Priority, Timeout: r.Timeout})
 	if err != nil {
-		return TaskInfo{}, fmt.Errorf("flex: creating task on workflow %s: %w", r.WorkflowSID, err)
+		return nil, fmt.Errorf("flex: creating task on workflow %s: %w", r.WorkflowSID, err)
 	}
-	return task, nil
+	return &task, nil
 }
 
 // UpdateInteraction changes an interaction's webhook_ttid (the only mutable

@@ -13,8 +13,8 @@ type Invite struct {
 	SID            string
 	InteractionSID string
 	ChannelSID     string
-	// Task is the invite's task as created.
-	Task TaskInfo
+	// Task is the invite's task as created (shared, read-only).
+	Task *TaskInfo
 	// TaskStatus is where Flex last moved the task: "" (routing/assigned),
 	// "wrapping" or "completed".
 	TaskStatus  string
@@ -22,7 +22,7 @@ type Invite struct {
 }
 
 // addInvite stores an invite for a task just created and records it.
-func (e *Engine) addInvite(ch *Channel, sid string, task TaskInfo, now time.Time) *Invite {
+func (e *Engine) addInvite(ch *Channel, sid string, task *TaskInfo, now time.Time) *Invite {
 	inv := &Invite{SID: sid, InteractionSID: ch.InteractionSID, ChannelSID: ch.SID, Task: task, DateCreated: now}
 	ch.invites = append(ch.invites, inv)
 	e.taskChannel[task.SID] = ch.SID

@@ -20,6 +20,21 @@ type Participant struct {
 	RoutingProperties map[string]any // agent: task_sid, worker_sid, reservation_sid
 	DateCreated       time.Time
 	DateUpdated       time.Time
+
+	// The customer participant an interaction starts with stores no
+	// MediaProperties map: view builds {conversationSid, address} from these.
+	customerMedia   bool
+	customerAddress string
+}
+
+// view is the participant as the engine hands it out: a copy, carrying the
+// customer's media properties.
+func (p *Participant) view(ch *Channel) Participant {
+	out := *p
+	if p.customerMedia {
+		out.MediaProperties = map[string]any{"conversationSid": ch.ConversationSID, "address": p.customerAddress}
+	}
+	return out
 }
 
 // participantTypes is the interaction_channel_participant_enum_type enum.
@@ -104,7 +119,7 @@ func (e *Engine) Participants(interactionSID, channelSID string) ([]Participant,
 	}
 	out := make([]Participant, 0, len(ch.participants))
 	for _, p := range ch.participants {
-		out = append(out, *p)
+		out = append(out, p.view(ch))
 	}
 	return out, nil
 }
@@ -136,7 +151,7 @@ func (e *Engine) UpdateParticipant(interactionSID, channelSID, participantSID, s
 	}
 	if pt.Status == "closed" {
 		if status == "closed" {
-			return *pt, nil
+			return pt.view(ch), nil
 		}
 		return Participant{}, twilio.BadRequest("Participant %s is closed and cannot be set to %s", pt.SID, status)
 	}
@@ -163,7 +178,7 @@ func (e *Engine) UpdateParticipant(interactionSID, channelSID, participantSID, s
 	if status == "closed" && ch.Status != StatusClosed && allTasksCompleted(ch) {
 		e.setChannelStatus(ch, StatusClosed, "completed", nil)
 	}
-	return *pt, nil
+	return pt.view(ch), nil
 }
 
 func inviteForTask(ch *Channel, taskSID string) *Invite {
