@@ -2,7 +2,7 @@
 GO ?= go
 MSG ?= hello
 
-.PHONY: up send test vet unit bench build fuzz node-deps
+.PHONY: up send test vet unit bench bench-load soak heap build fuzz node-deps
 
 up: ## run the emulator on 127.0.0.1:7070 with the embedded default fixture
 	$(GO) run ./cmd/emulator up
@@ -22,7 +22,17 @@ build: ## build both binaries into bin/
 bench: ## benchmarks (inbound → reservation in-process and over HTTP, routing, expressions)
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
+bench-load: ## inbound figures side by side: throughput and p50/p99 at 1/16/64 senders, latency beside a hanging receiver
+	$(GO) test -run='^$$' -bench='InboundSenders|InboundBesideHangingReceiver' -benchtime=3000x ./emulator/
+
+soak: ## 100k inbound messages: the timeline and logs rotate, the heap stays under the documented bound
+	FLEXEMU_SOAK_MESSAGES=100000 $(GO) test -count=1 -run='^TestSoakMemoryIsBounded$$' -v ./emulator/
+
+heap: ## retained heap per inbound conversation (FLEXEMU_HEAPPROFILE=heap.prof writes a pprof profile)
+	$(GO) test -run='^$$' -bench=HeapPerConversation -benchtime=1x ./emulator/
+
 fuzz: ## run each fuzz target for a while
+	$(GO) test -run='^$$' -fuzz=FuzzServer -fuzztime=60s ./emulator/
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./emulator/taskrouter/expr/
 	$(GO) test -run='^$$' -fuzz=FuzzRender -fuzztime=60s ./emulator/studio/liquid/
 

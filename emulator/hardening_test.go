@@ -241,7 +241,7 @@ type hangingReceiver struct {
 	release chan struct{}
 }
 
-func newHangingReceiver(t *testing.T) *hangingReceiver {
+func newHangingReceiver(t testing.TB) *hangingReceiver {
 	h := &hangingReceiver{release: make(chan struct{})}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
@@ -266,7 +266,7 @@ func (h *hangingReceiver) hangOn(conversationSID string) {
 }
 
 // globalPostWebhook points the account-level post-event webhook at url.
-func globalPostWebhook(t *testing.T, acct *emulator.Account, url string) {
+func globalPostWebhook(t testing.TB, acct *emulator.Account, url string) {
 	t.Helper()
 	err := acct.Do(func(e *emulator.Engines) error {
 		method := "POST"
