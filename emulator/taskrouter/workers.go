@@ -477,7 +477,7 @@ func parseAttributes(text string) (string, map[string]any, error) {
 	if strings.TrimSpace(text) == "" {
 		return "{}", map[string]any{}, nil
 	}
-	m, err := twilio.ParseJSONObject("Attributes", text)
+	m, err := parseJSONObject("Attributes", text)
 	if err != nil {
 		return "", nil, err
 	}
