@@ -32,6 +32,12 @@ func PrintTrace(w io.Writer, tr *emulator.Trace) {
 		}
 		fmt.Fprintf(w, "%s %-28s %s%s\n", arrow, e.Type, e.Summary, refs(e))
 	}
+	for _, p := range tr.Pending {
+		fmt.Fprintf(w, "  … %-28s → %s still unanswered after 2 s; delivery goes on (see the timeline)\n", p.Event, p.URL)
+	}
+	if tr.Truncated {
+		fmt.Fprintf(w, "  … more entries on the timeline under cause %d\n", tr.Cause)
+	}
 	if line := outcome(tr); line != "" {
 		fmt.Fprintf(w, "%s\n", line)
 	}

@@ -45,3 +45,14 @@ func TestPrintTraceOutcome(t *testing.T) {
 		})
 	}
 }
+
+func TestPrintTracePending(t *testing.T) {
+	tr := emulator.Trace{ConversationSID: "CH1", MessageIndex: 1,
+		Pending: []emulator.PendingDelivery{{URL: "http://127.0.0.1:9/hook", Event: "onMessageAdded"}}}
+	var b strings.Builder
+	PrintTrace(&b, &tr)
+	if out := b.String(); !strings.Contains(out, "onMessageAdded") || !strings.Contains(out, "http://127.0.0.1:9/hook") ||
+		!strings.Contains(out, "still unanswered") {
+		t.Fatalf("a pending webhook is not shown:\n%s", out)
+	}
+}
