@@ -101,7 +101,7 @@ func (e *Engine) newConversation(p CreateConversationParams) (*conversation, err
 	} else if _, ok := e.services[svc]; !ok {
 		return nil, twilio.NotFound("/Services/" + svc)
 	}
-	attrs, err := normaliseAttributes("Attributes", p.Attributes)
+	attrs, err := normaliseAttributes("Attributes", p.Attributes, conversationAttrs)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func (e *Engine) UpdateConversation(sid string, p UpdateConversationParams) (*Co
 	}
 	var attrs string
 	if p.Attributes != nil {
-		if attrs, err = normaliseAttributes("Attributes", *p.Attributes); err != nil {
+		if attrs, err = normaliseAttributes("Attributes", *p.Attributes, conversationAttrs); err != nil {
 			return nil, err
 		}
 	}

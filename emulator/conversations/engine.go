@@ -58,6 +58,9 @@ func (o Origin) source() string {
 	return o.Source
 }
 
+// inbound reports a message arriving from a messaging channel (SMS, WHATSAPP…).
+func (o Origin) inbound() bool { s := o.source(); return s != SourceAPI && s != SourceSDK }
+
 // firesWebhooks applies Twilio's rule: REST-originated actions trigger
 // post-event webhooks only when asked to; SDK and channel actions always do.
 func (o Origin) firesWebhooks() bool { return o.source() != SourceAPI || o.WebhookEnabled }
@@ -142,11 +145,40 @@ func (e *Engine) record(typ, sid, summary string, refs map[string]string) {
 // webhooks to the millisecond.
 func (e *Engine) now() time.Time { return e.env.Now().UTC() }
 
-// normaliseAttributes checks that an Attributes parameter holds JSON and
-// returns it as sent, or "{}" when empty, as Twilio stores attributes.
-func normaliseAttributes(param, s string) (string, error) {
+// Size limits Twilio documents for Conversations (the Conversations Limits
+// page; docs/fidelity.md, "Limits"). Over-size Attributes of a conversation
+// get Chat's 50303 "Attributes too long" (documented for a Channel, which a
+// Conversation is); Twilio documents no code for the other resources, so
+// theirs are 20001. Bodies get Chat's 50504 "Message body parameter is too long".
+const (
+	CodeAttributesTooLong = 50303
+	CodeBodyTooLong       = 50504
+	// maxBodyBytes is the Body limit of any message: 32 KB, the inbound and
+	// Chat limit.
+	maxBodyBytes = 32 << 10
+	// maxSMSBodyChars is the Body limit of a message delivered to SMS or
+	// WhatsApp participants.
+	maxSMSBodyChars = 1600
+)
+
+// attrLimit is the size bound of one resource's Attributes.
+type attrLimit struct{ bytes, code int }
+
+var (
+	conversationAttrs = attrLimit{16 << 10, CodeAttributesTooLong}
+	userAttrs         = attrLimit{16 << 10, twilio.CodeInvalidParameter}
+	participantAttrs  = attrLimit{4 << 10, twilio.CodeInvalidParameter}
+	messageAttrs      = attrLimit{4 << 10, twilio.CodeInvalidParameter}
+)
+
+// normaliseAttributes checks that an Attributes parameter holds JSON within
+// lim and returns it as sent, or "{}" when empty, as Twilio stores attributes.
+func normaliseAttributes(param, s string, lim attrLimit) (string, error) {
 	if strings.TrimSpace(s) == "" {
 		return "{}", nil
+	}
+	if len(s) > lim.bytes {
+		return "", twilio.TooLarge(lim.code, param, len(s), lim.bytes, "bytes")
 	}
 	if err := twilio.CheckJSON(param, s, 0); err != nil {
 		return "", err

@@ -80,7 +80,7 @@ func (e *Engine) PrepareInbound(p InboundParams) (*Pending, error) {
 	if p.To == "" {
 		return nil, twilio.MissingParam("To")
 	}
-	attrs, err := normaliseAttributes("Attributes", p.Attributes)
+	attrs, err := normaliseAttributes("Attributes", p.Attributes, messageAttrs)
 	if err != nil {
 		return nil, err
 	}

@@ -84,12 +84,14 @@ func TestAttributesLimits(t *testing.T) {
 		status, code    int
 		want            string
 	}{
-		{"conversation", nested(9999), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{"conversation", nested(9999), 400, 0, "Invalid Attributes"}, // over the size limit too
+		{"message", nested(9999), 400, 0, "Invalid Attributes"},
+		{"conversation", nested(40), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
 		{"participant", nested(33), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
-		{"message", nested(9999), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
-		{"user", nested(9999), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{"message", nested(40), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
+		{"user", nested(40), 400, 20001, "Invalid Attributes: JSON is nested more than 32 levels deep"},
 		{"conversation", nested(32), 201, 0, ""},
-		{"message", `"` + strings.Repeat("[", 9999) + `"`, 201, 0, ""}, // brackets in a string are text
+		{"message", `"` + strings.Repeat("[", 4000) + `"`, 201, 0, ""}, // brackets in a string are text
 	}
 	n := 0
 	for _, tc := range cases {
@@ -112,12 +114,64 @@ func TestAttributesLimits(t *testing.T) {
 			if path == tg.update && want == 201 {
 				want = 200
 			}
-			if msg, _ := body["message"].(string); status != want || (tc.want != "" && (body["code"] != float64(tc.code) || !strings.Contains(msg, tc.want))) {
+			if msg, _ := body["message"].(string); status != want || (tc.want != "" && ((tc.code != 0 && body["code"] != float64(tc.code)) || !strings.Contains(msg, tc.want))) {
 				t.Errorf("POST %s (%s): %d %.300v, want %d %d %q", path, tc.resource, status, body, want, tc.code, tc.want)
 			}
 			if status, body := call(t, srv, "GET", tg.list, nil); status != 200 {
 				t.Fatalf("GET %s: %d %.300v", tg.list, status, body)
 			}
+		}
+	}
+}
+
+// attrsOf is a JSON object of exactly n bytes.
+func attrsOf(n int) string { return `{"a":"` + strings.Repeat("x", n-8) + `"}` }
+
+// TestSizeLimits: Attributes and Body over Twilio's documented sizes are
+// 400s with Twilio's codes (50303 conversation attributes, 50504 body,
+// 20001 otherwise); values at the limit pass.
+func TestSizeLimits(t *testing.T) {
+	srv, _, _ := apiServer(t)
+	chat := mustCall(t, srv, 201, "POST", "/v1/Conversations", nil)["sid"].(string)
+	sms := mustCall(t, srv, 201, "POST", "/v1/Conversations", nil)["sid"].(string)
+	mustCall(t, srv, 201, "POST", "/v1/Conversations/"+sms+"/Participants",
+		encodeQuery("MessagingBinding.Address", "+15550001111", "MessagingBinding.ProxyAddress", "+15550002222"))
+	smsMsg := mustCall(t, srv, 201, "POST", "/v1/Conversations/"+sms+"/Messages", encodeQuery("Body", "hi"))["sid"].(string)
+	cases := []struct {
+		name, path string
+		form       []string
+		code       int // 0: success
+		want       string
+	}{
+		{"conversation attributes 16 KB", "/v1/Conversations", []string{"Attributes", attrsOf(16384)}, 0, ""},
+		{"conversation attributes over 16 KB", "/v1/Conversations", []string{"Attributes", attrsOf(16385)}, 50303,
+			"Invalid Attributes: 16385 bytes; the maximum is 16384 bytes"},
+		{"conversation attributes update over 16 KB", "/v1/Conversations/" + chat, []string{"Attributes", attrsOf(16385)}, 50303, "16384 bytes"},
+		{"user attributes 16 KB", "/v1/Users", []string{"Identity", "u1", "Attributes", attrsOf(16384)}, 0, ""},
+		{"user attributes over 16 KB", "/v1/Users", []string{"Identity", "u2", "Attributes", attrsOf(16385)}, 20001, "16384 bytes"},
+		{"participant attributes 4 KB", "/v1/Conversations/" + chat + "/Participants", []string{"Identity", "p1", "Attributes", attrsOf(4096)}, 0, ""},
+		{"participant attributes over 4 KB", "/v1/Conversations/" + chat + "/Participants", []string{"Identity", "p2", "Attributes", attrsOf(4097)}, 20001,
+			"Invalid Attributes: 4097 bytes; the maximum is 4096 bytes"},
+		{"message attributes 4 KB", "/v1/Conversations/" + chat + "/Messages", []string{"Body", "b", "Attributes", attrsOf(4096)}, 0, ""},
+		{"message attributes over 4 KB", "/v1/Conversations/" + chat + "/Messages", []string{"Body", "b", "Attributes", attrsOf(4097)}, 20001, "4096 bytes"},
+		{"chat body 32 KB", "/v1/Conversations/" + chat + "/Messages", []string{"Body", strings.Repeat("x", 32768)}, 0, ""},
+		{"chat body over 32 KB", "/v1/Conversations/" + chat + "/Messages", []string{"Body", strings.Repeat("x", 32769)}, 50504,
+			"Invalid Body: 32769 bytes; the maximum is 32768 bytes"},
+		{"sms body 1,600 characters", "/v1/Conversations/" + sms + "/Messages", []string{"Body", strings.Repeat("é", 1600)}, 0, ""},
+		{"sms body 1,601 characters", "/v1/Conversations/" + sms + "/Messages", []string{"Body", strings.Repeat("x", 1601)}, 50504,
+			"Invalid Body: 1601 characters; the maximum is 1600 characters in a conversation with SMS participants"},
+		{"sms body update 1,601 characters", "/v1/Conversations/" + sms + "/Messages/" + smsMsg, []string{"Body", strings.Repeat("x", 1601)}, 50504, "1600 characters"},
+	}
+	for _, tc := range cases {
+		status, body := call(t, srv, "POST", tc.path, encodeQuery(tc.form...))
+		if tc.code == 0 {
+			if status >= 300 {
+				t.Errorf("%s: %d %.300v", tc.name, status, body)
+			}
+			continue
+		}
+		if msg, _ := body["message"].(string); status != 400 || body["code"] != float64(tc.code) || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: %d %.300v, want 400/%d %q", tc.name, status, body, tc.code, tc.want)
 		}
 	}
 }

@@ -3,7 +3,9 @@ package conversations
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
@@ -93,14 +95,40 @@ func (e *Engine) addMessage(c *conversation, p CreateMessageParams) (*Message, e
 	return m.clone(), nil
 }
 
+// checkBody applies Twilio's Body limits: 32 KB for any message, and 1,600
+// characters for one sent (not received) in a conversation with SMS or
+// WhatsApp participants, the most those channels deliver.
+func checkBody(c *conversation, body string, inbound bool) error {
+	if len(body) > maxBodyBytes {
+		return twilio.TooLarge(CodeBodyTooLong, "Body", len(body), maxBodyBytes, "bytes")
+	}
+	if inbound || len(body) <= maxSMSBodyChars {
+		return nil
+	}
+	for _, x := range c.participants {
+		if x.Binding != nil && (x.Binding.Type == "sms" || x.Binding.Type == "whatsapp") {
+			if n := utf8.RuneCountInString(body); n > maxSMSBodyChars {
+				return twilio.NewError(http.StatusBadRequest, CodeBodyTooLong,
+					"Invalid Body: %d characters; the maximum is %d characters in a conversation with %s participants",
+					n, maxSMSBodyChars, strings.ToUpper(x.Binding.Type))
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // newMessage validates p and builds (but does not store) the next message of c.
 func (e *Engine) newMessage(c *conversation, p CreateMessageParams) (*Message, error) {
 	if c.State == StateClosed {
 		return nil, twilio.NewError(http.StatusBadRequest, CodeConversationIsClosed,
 			"Conversation %s is closed: messages cannot be added to a closed conversation", c.SID)
 	}
-	attrs, err := normaliseAttributes("Attributes", p.Attributes)
+	attrs, err := normaliseAttributes("Attributes", p.Attributes, messageAttrs)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBody(c, p.Body, p.Origin.inbound()); err != nil {
 		return nil, err
 	}
 	for _, s := range p.MediaSIDs {
@@ -232,7 +260,12 @@ func (e *Engine) UpdateMessage(conversationSID, messageSID string, p UpdateMessa
 	}
 	var attrs string
 	if p.Attributes != nil {
-		if attrs, err = normaliseAttributes("Attributes", *p.Attributes); err != nil {
+		if attrs, err = normaliseAttributes("Attributes", *p.Attributes, messageAttrs); err != nil {
+			return nil, err
+		}
+	}
+	if p.Body != nil {
+		if err := checkBody(c, *p.Body, false); err != nil {
 			return nil, err
 		}
 	}

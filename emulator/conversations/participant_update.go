@@ -46,7 +46,7 @@ func (e *Engine) UpdateParticipant(conversationSID, participantSID string, p Upd
 	channel := part.Binding != nil && part.Binding.Address != ""
 	var attrs string
 	if p.Attributes != nil {
-		if attrs, err = normaliseAttributes("Attributes", *p.Attributes); err != nil {
+		if attrs, err = normaliseAttributes("Attributes", *p.Attributes, participantAttrs); err != nil {
 			return nil, err
 		}
 	}

@@ -104,7 +104,7 @@ func (e *Engine) newParticipant(c *conversation, p CreateParticipantParams) (*Pa
 		return nil, twilio.NewError(http.StatusBadRequest, CodeConversationIsClosed,
 			"Conversation %s is closed: participants cannot be added to a closed conversation", c.SID)
 	}
-	attrs, err := normaliseAttributes("Attributes", p.Attributes)
+	attrs, err := normaliseAttributes("Attributes", p.Attributes, participantAttrs)
 	if err != nil {
 		return nil, err
 	}

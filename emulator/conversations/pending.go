@@ -158,7 +158,7 @@ func (e *Engine) PrepareConversationUpdate(sid string, p UpdateConversationParam
 		next.UniqueName = *p.UniqueName
 	}
 	if p.Attributes != nil {
-		if next.Attributes, err = normaliseAttributes("Attributes", *p.Attributes); err != nil {
+		if next.Attributes, err = normaliseAttributes("Attributes", *p.Attributes, conversationAttrs); err != nil {
 			return nil, err
 		}
 	}

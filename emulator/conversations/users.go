@@ -65,7 +65,7 @@ func (e *Engine) CreateUser(serviceSID string, p CreateUserParams) (*User, error
 		return nil, twilio.NewError(http.StatusBadRequest, CodeIdentityLooksLikeSID,
 			"Invalid Identity: %q matches the User SID pattern US[0-9a-f]{32}", p.Identity)
 	}
-	attrs, err := normaliseAttributes("Attributes", p.Attributes)
+	attrs, err := normaliseAttributes("Attributes", p.Attributes, userAttrs)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (e *Engine) UpdateUser(serviceSID, sidOrIdentity string, p UpdateUserParams
 	}
 	var attrs string
 	if p.Attributes != nil {
-		if attrs, err = normaliseAttributes("Attributes", *p.Attributes); err != nil {
+		if attrs, err = normaliseAttributes("Attributes", *p.Attributes, userAttrs); err != nil {
 			return nil, err
 		}
 	}

@@ -110,6 +110,13 @@ var conditionTypes = map[string]bool{
 	"is_before_time": true, "is_after_time": true, "is_before_date": true, "is_after_date": true,
 }
 
+// Flow size limits (docs/fidelity.md, "Limits"): Twilio documents 2,000
+// widgets per flow and no byte size; flexemu bounds a Definition at 1 MiB.
+const (
+	maxWidgets         = 2000
+	maxDefinitionBytes = 1 << 20
+)
+
 // ParseDefinition decodes and validates a flow definition: state names
 // unique, initial_state an existing trigger, every next an existing state,
 // widget types and events known, required properties present, every Liquid
@@ -127,7 +134,7 @@ func ParseDefinition(text string) (*Definition, error) {
 	if json.Unmarshal(trimmed, &inner) == nil {
 		trimmed = bytes.TrimSpace([]byte(inner))
 	}
-	if err := twilio.CheckJSON("Definition", string(trimmed), 0); err != nil {
+	if err := twilio.CheckJSON("Definition", string(trimmed), maxDefinitionBytes); err != nil {
 		return nil, err
 	}
 	var raw struct {
@@ -164,6 +171,9 @@ func ParseDefinition(text string) (*Definition, error) {
 	}
 	if len(raw.States) == 0 {
 		add("#/states", "a flow needs at least one state")
+	}
+	if len(raw.States) > maxWidgets {
+		add("#/states", "a flow is limited to %d widgets; this one has %d", maxWidgets, len(raw.States))
 	}
 	for i, rs := range raw.States {
 		path := fmt.Sprintf("#/states/%d", i)

@@ -5,8 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
 // nested is a JSON object n levels deep.
@@ -97,5 +100,34 @@ func TestHTTPBodyDepth(t *testing.T) {
 	}
 	if m := parseJSONObject("application/json", nested(3)); m == nil {
 		t.Error("a 3-deep body was not parsed")
+	}
+}
+
+// TestDefinitionSizeLimits: a definition over 1 MiB, or with more than
+// Twilio's 2,000 widgets, is refused naming Definition.
+func TestDefinitionSizeLimits(t *testing.T) {
+	head := `{"initial_state":"Trigger","description":"`
+	tail := `","states":[{"name":"Trigger","type":"trigger","transitions":[]}]}`
+	if _, err := ParseDefinition(head + strings.Repeat("x", 1<<20-len(head)-len(tail)) + tail); err != nil {
+		t.Errorf("1 MiB definition: %v", err)
+	}
+	if _, err := ParseDefinition(head + strings.Repeat("x", 1<<20-len(head)-len(tail)+1) + tail); err == nil ||
+		!strings.Contains(err.Error(), "Invalid Definition: 1048577 bytes; the maximum is 1048576 bytes") {
+		t.Errorf("1 MiB + 1 definition: %v", err)
+	}
+	states := func(n int) string {
+		s := make([]string, n)
+		s[0] = `{"name":"Trigger","type":"trigger","transitions":[]}`
+		for i := 1; i < n; i++ {
+			s[i] = `{"name":"s` + strconv.Itoa(i) + `","type":"set-variables","transitions":[{"event":"next"}],"properties":{"variables":[]}}`
+		}
+		return `{"initial_state":"Trigger","states":[` + strings.Join(s, ",") + `]}`
+	}
+	if _, err := ParseDefinition(states(2000)); err != nil {
+		t.Errorf("2,000 widgets: %v", err)
+	}
+	if _, err := ParseDefinition(states(2001)); err == nil || !strings.Contains(err.Error(), "a flow is limited to 2000 widgets; this one has 2001") ||
+		twilio.AsError(err).Status != 400 {
+		t.Errorf("2,001 widgets: %v", err)
 	}
 }

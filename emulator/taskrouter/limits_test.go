@@ -92,3 +92,41 @@ func TestJSONLimits(t *testing.T) {
 		c.call("GET", base+list, nil, 200)
 	}
 }
+
+// TestSizeLimits: Task and Worker Attributes over TaskRouter's documented
+// 4,096 characters and a workflow Configuration over 1 MiB are refused
+// naming the parameter; values at the limit pass.
+func TestSizeLimits(t *testing.T) {
+	srv, _ := apiServer(t)
+	c := apiClient{t, srv}
+	base, q := limitsWorkspace(c)
+	config := `{"task_routing":{"default_filter":{"queue":"` + q + `"}}}`
+	wf := c.call("POST", base+"/Workflows", url.Values{"FriendlyName": {"Main"}, "Configuration": {config}}, 201)["sid"].(string)
+	task := c.call("POST", base+"/Tasks", url.Values{"WorkflowSid": {wf}}, 201)["sid"].(string)
+	worker := c.call("POST", base+"/Workers", url.Values{"FriendlyName": {"w"}}, 201)["sid"].(string)
+	attrs := func(chars int, fill string) string { return `{"a":"` + strings.Repeat(fill, chars-8) + `"}` }
+	padded := func(n int) string {
+		return config[:len(config)-1] + `,"pad":"` + strings.Repeat("x", n-len(config)-9) + `"}`
+	}
+	cases := []struct {
+		path   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{base + "/Tasks", url.Values{"WorkflowSid": {wf}, "Attributes": {attrs(4096, "é")}}, 201, ""},
+		{base + "/Tasks", url.Values{"WorkflowSid": {wf}, "Attributes": {attrs(4097, "x")}}, 400, "Invalid Attributes: 4097 characters; the maximum is 4096 characters"},
+		{base + "/Tasks/" + task, url.Values{"Attributes": {attrs(4097, "é")}}, 400, "Invalid Attributes: 4097 characters; the maximum is 4096 characters"},
+		{base + "/Workers", url.Values{"FriendlyName": {"x"}, "Attributes": {attrs(4096, "x")}}, 201, ""},
+		{base + "/Workers/" + worker, url.Values{"Attributes": {attrs(5000, "x")}}, 400, "Invalid Attributes: 5000 characters; the maximum is 4096 characters"},
+		{base + "/Workflows", url.Values{"FriendlyName": {"Big"}, "Configuration": {padded(1 << 20)}}, 201, ""},
+		{base + "/Workflows", url.Values{"FriendlyName": {"Bigger"}, "Configuration": {padded(1<<20 + 1)}}, 400,
+			"Invalid Configuration: 1048577 bytes; the maximum is 1048576 bytes"},
+	}
+	for _, tc := range cases {
+		e := c.call("POST", tc.path, tc.form, tc.status)
+		if msg, _ := e["message"].(string); tc.want != "" && (e["code"] != float64(20001) || !strings.Contains(msg, tc.want)) {
+			t.Errorf("POST %s: %v, want %q", tc.path, e, tc.want)
+		}
+	}
+}

@@ -472,10 +472,19 @@ func (e *Engine) worker(wsSID, sid string) (*Workspace, *Worker, error) {
 	return ws, w, nil
 }
 
-// parseAttributes validates an Attributes JSON object ("" means "{}").
+// maxAttributesChars is TaskRouter's documented bound on Task and Worker
+// Attributes, whitespace included (TaskRouter limits page; docs/fidelity.md,
+// "Limits").
+const maxAttributesChars = 4096
+
+// parseAttributes validates an Attributes JSON object ("" means "{}") of at
+// most maxAttributesChars characters.
 func parseAttributes(text string) (string, map[string]any, error) {
 	if strings.TrimSpace(text) == "" {
 		return "{}", map[string]any{}, nil
+	}
+	if err := twilio.CheckLength(twilio.CodeInvalidParameter, "Attributes", text, maxAttributesChars); err != nil {
+		return "", nil, err
 	}
 	m, err := parseJSONObject("Attributes", text)
 	if err != nil {

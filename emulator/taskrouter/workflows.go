@@ -105,6 +105,10 @@ type rawTarget struct {
 	KnownWorkerFriendlyName string          `json:"known_worker_friendly_name"`
 }
 
+// maxConfigurationBytes bounds a workflow Configuration: TaskRouter documents
+// "1038576 bytes (1MB)", read as 1 MiB (docs/fidelity.md, "Limits").
+const maxConfigurationBytes = 1 << 20
+
 // parseConfig validates a workflow configuration against a workspace: JSON
 // shape, queue SIDs, expressions, numeric fields. Errors name Configuration
 // and the JSON path of the offending value.
@@ -112,7 +116,7 @@ func parseConfig(ws *Workspace, text string) (*routingConfig, error) {
 	bad := func(format string, args ...any) error {
 		return twilio.InvalidParam("Configuration", format, args...)
 	}
-	if err := twilio.CheckJSON("Configuration", text, 0); err != nil {
+	if err := twilio.CheckJSON("Configuration", text, maxConfigurationBytes); err != nil {
 		return nil, err
 	}
 	var raw rawConfig
