@@ -34,7 +34,7 @@ type fuzzFixture struct {
 func newFuzzFixture(t *testing.T) *fuzzFixture {
 	t.Helper()
 	ev, _ := env.ForTest()
-	ev.Webhooks.Close() // drop every delivery: the fuzzer must never reach the network
+	ev.Webhooks.Close(0) // drop every delivery: the fuzzer must never reach the network
 	e := New(ev)
 	mux := http.NewServeMux()
 	twiliotest.Mount(mux, Product, e, Routes())

@@ -11,6 +11,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/flexemu/flexemu/emulator/env"
+	"github.com/flexemu/flexemu/emulator/webhook"
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
@@ -24,7 +25,7 @@ const (
 func newTestEngine(t *testing.T) (*Engine, env.Env) {
 	t.Helper()
 	ev, _ := env.ForTest()
-	t.Cleanup(ev.Webhooks.Close)
+	t.Cleanup(func() { ev.Webhooks.Close(webhook.ShutdownGrace) })
 	return New(ev), ev
 }
 
