@@ -11,6 +11,9 @@ import (
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
+// maxAdvance bounds one clock advance: far beyond any timer a flow sets.
+const maxAdvance = 10 * 365 * 24 * time.Hour
+
 // ControlPrefix is where the emulator's own API lives (JSON in and out).
 const ControlPrefix = "/emulator/v1"
 
@@ -82,15 +85,20 @@ func (e *Emulator) controlRoutes() http.Handler {
 			twilio.WriteError(w, err)
 			return
 		}
-		d := time.Duration(in.Seconds * float64(time.Second))
 		if secs != "" {
 			f, err := strconv.ParseFloat(secs, 64)
 			if err != nil {
 				twilio.WriteError(w, twilio.InvalidParam("seconds", "%q is not a number", secs))
 				return
 			}
-			d = time.Duration(f * float64(time.Second))
+			in.Seconds = f
 		}
+		// Checked before converting: a huge float would wrap a Duration.
+		if !(in.Seconds <= maxAdvance.Seconds()) {
+			twilio.WriteError(w, twilio.InvalidParam("seconds", "%v is more than the maximum advance of %.0f seconds (10 years)", in.Seconds, maxAdvance.Seconds()))
+			return
+		}
+		d := time.Duration(in.Seconds * float64(time.Second))
 		if dur != "" {
 			in.Duration = dur
 		}
@@ -103,6 +111,10 @@ func (e *Emulator) controlRoutes() http.Handler {
 			}
 			if err != nil {
 				twilio.WriteError(w, twilio.InvalidParam("duration", "%q is not a duration like 30s or PT30S", in.Duration))
+				return
+			}
+			if parsed > maxAdvance {
+				twilio.WriteError(w, twilio.InvalidParam("duration", "%q is more than the maximum advance of 10 years", in.Duration))
 				return
 			}
 			d = parsed

@@ -160,6 +160,9 @@ func TestWireContract(t *testing.T) {
 		{"control inbound without body", "POST", base + "/emulator/v1/inbound", url.Values{"from": {"+15550001111"}}, false, "", 400, 20001, "body"},
 		{"control inbound to unknown address", "POST", base + "/emulator/v1/inbound", url.Values{"body": {"hi"}, "to": {"+19999999999"}}, false, "", 404, 20404, ""},
 		{"control advance nonsense", "POST", base + "/emulator/v1/clock/advance", url.Values{"duration": {"soon"}}, false, "", 400, 20001, "duration"},
+		{"control advance overflowing seconds", "POST", base + "/emulator/v1/clock/advance", url.Values{"seconds": {"9223372036854775807"}}, false, "", 400, 20001, "seconds"},
+		{"control advance NaN seconds", "POST", base + "/emulator/v1/clock/advance", url.Values{"seconds": {"NaN"}}, false, "", 400, 20001, "seconds"},
+		{"control advance beyond 10 years", "POST", base + "/emulator/v1/clock/advance", url.Values{"duration": {"P3651D"}}, false, "", 400, 20001, "duration"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
