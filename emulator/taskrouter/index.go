@@ -444,7 +444,7 @@ func (e *Engine) dropWorkerChannel(w *Worker, wc *WorkerChannel) {
 func (q *TaskQueue) laneFor(t *Task) *lane {
 	key := laneKey{target: t.target, channel: t.channel}
 	if tg := t.target; tg != nil && tg.knownWorker != nil {
-		v, ok := lookupPath(t.AttributesMap, tg.knownWorker).(string)
+		v, ok := lookupPath(t.attrs(), tg.knownWorker).(string)
 		if !ok {
 			return nil
 		}

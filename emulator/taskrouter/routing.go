@@ -40,7 +40,7 @@ func (e *Engine) route(ws *Workspace, t *Task, fi, ti int, keep bool) {
 		start := 0
 		if i == fi && keep {
 			start = ti
-		} else if !f.expr.Eval(&expr.Vars{Default: t.AttributesMap, Task: t.AttributesMap, Now: now}) {
+		} else if attrs := t.attrs(); !f.expr.Eval(&expr.Vars{Default: attrs, Task: attrs, Now: now}) {
 			continue
 		}
 		base := t.filterBase(i, now)
@@ -283,7 +283,7 @@ func (e *Engine) scanReady(ws *Workspace, t *Task, set *olist[readyEntry], need 
 
 // knownWorker resolves a known-worker target to the worker the task names.
 func (e *Engine) knownWorker(ws *Workspace, t *Task) *Worker {
-	v, ok := lookupPath(t.AttributesMap, t.target.knownWorker).(string)
+	v, ok := lookupPath(t.attrs(), t.target.knownWorker).(string)
 	if !ok {
 		return nil
 	}
@@ -322,13 +322,13 @@ func hasPending(t *Task, w *Worker) bool {
 func (e *Engine) targetAccepts(t *Task, w *Worker, now time.Time) bool {
 	tg := t.target
 	if tg.expr != nil {
-		e.vars = expr.Vars{Default: w.AttributesMap, Task: t.AttributesMap, Worker: w.AttributesMap, WorkerInfo: &w.info, Now: now}
+		e.vars = expr.Vars{Default: w.AttributesMap, Task: t.attrs(), Worker: w.AttributesMap, WorkerInfo: &w.info, Now: now}
 		if !tg.expr.Eval(&e.vars) {
 			return false
 		}
 	}
 	if tg.knownWorker != nil {
-		name, ok := lookupPath(t.AttributesMap, tg.knownWorker).(string)
+		name, ok := lookupPath(t.attrs(), tg.knownWorker).(string)
 		if !ok || (tg.knownByName && !strings.EqualFold(name, w.FriendlyName)) || (!tg.knownByName && name != w.SID) {
 			return false
 		}
@@ -516,6 +516,9 @@ func (e *Engine) createReservation(ws *Workspace, t *Task, w *Worker) {
 	t.DateUpdated = now
 	r.timer = e.env.Clock.AfterFunc(time.Duration(t.workflow.TaskReservationTimeout)*time.Second,
 		func() { e.reservationTimedOut(ws, r) })
+	if !t.inOpen {
+		t.AttributesMap = nil // not routed again unless a reservation ends (see attrs)
+	}
 	e.emitReservation("reservation.created", r,
 		fmt.Sprintf("reservation %s pending for worker %s on task %s (queue %s)", r.SID, w.FriendlyName, t.SID, t.TaskQueueFriendlyName))
 	if !ws.MultiTaskEnabled && t.queue.ReservationActivitySID != "" && w.ActivitySID != t.queue.ReservationActivitySID {
@@ -633,6 +636,9 @@ func (e *Engine) acceptReservation(ws *Workspace, r *Reservation) {
 	stopTimer(&t.stepTimer)
 	stopTimer(&t.ttlTimer)
 	t.stepGen++
+	if len(e.listeners) > 0 {
+		t.attrs() // listeners of reservation.accepted read AttributesMap
+	}
 	e.emitReservation("reservation.accepted", r,
 		fmt.Sprintf("reservation %s accepted by worker %s: task %s assigned", r.SID, w.FriendlyName, t.SID))
 	freed := e.endPendingReservations(ws, t, StatusRescinded)
@@ -664,6 +670,7 @@ func (e *Engine) completeTask(ws *Workspace, t *Task, reason string) {
 	t.AssignmentStatus = TaskCompleted
 	t.Reason = reason
 	t.DateUpdated = now
+	t.AttributesMap = nil // final: never routed again
 	var freed *Worker
 	if r := t.accepted; r != nil && (r.ReservationStatus == StatusAccepted || r.ReservationStatus == StatusWrapping) {
 		e.release(r)
@@ -694,6 +701,7 @@ func (e *Engine) cancelTask(ws *Workspace, t *Task, reason string) {
 	t.AssignmentStatus = TaskCanceled
 	t.Reason = reason
 	t.DateUpdated = e.env.Now()
+	t.AttributesMap = nil // final: never routed again
 	e.emit(e.taskEvent("task.canceled", t), t.SID, fmt.Sprintf("task %s canceled: %s", t.SID, reason), taskRefs(t))
 	e.offerWorkers(ws, freed)
 }

@@ -47,18 +47,22 @@ type Task struct {
 	TaskQueueEnteredDate  time.Time
 	TaskChannelSID        string
 	TaskChannelUniqueName string
-	Attributes            string         // JSON text exactly as given
-	AttributesMap         map[string]any // decoded Attributes
-	AssignmentStatus      string
-	Priority              int
-	Reason                string
-	Timeout               int // seconds to live unassigned
-	Addons                string
-	RoutingTarget         string
-	IgnoreCapacity        bool
-	VirtualStartTime      time.Time
-	DateCreated           time.Time
-	DateUpdated           time.Time
+	Attributes            string // JSON text exactly as given
+	// AttributesMap is Attributes decoded, kept while the task may be routed
+	// and while it is assigned; nil while its reservations are all it can
+	// take and once it is completed or canceled (routing decodes it again
+	// through attrs when needed).
+	AttributesMap    map[string]any
+	AssignmentStatus string
+	Priority         int
+	Reason           string
+	Timeout          int // seconds to live unassigned
+	Addons           string
+	RoutingTarget    string
+	IgnoreCapacity   bool
+	VirtualStartTime time.Time
+	DateCreated      time.Time
+	DateUpdated      time.Time
 
 	seq      uint64
 	workflow *Workflow
@@ -88,6 +92,28 @@ type Task struct {
 type filterBase struct {
 	idx int
 	at  time.Time
+}
+
+// attrs returns the decoded attributes, decoding them again (and keeping
+// them) if they were dropped.
+func (t *Task) attrs() map[string]any {
+	if t.AttributesMap == nil {
+		t.AttributesMap = t.attrsView()
+	}
+	return t.AttributesMap
+}
+
+// attrsView returns the decoded attributes without keeping a new decoding:
+// for reads of tasks that are not being routed (list filters).
+func (t *Task) attrsView() map[string]any {
+	if t.AttributesMap != nil {
+		return t.AttributesMap
+	}
+	m, err := parseJSONObject("Attributes", t.Attributes)
+	if err != nil { // stored text was validated: cannot happen
+		return map[string]any{}
+	}
+	return m
 }
 
 // Age is the task's age in whole seconds at now.
@@ -425,8 +451,10 @@ func (e *Engine) ListTasks(wsSID string, f TaskFilter) ([]*Task, error) {
 			(f.HasAddons != nil && t.hasAddons() != *f.HasAddons) {
 			continue
 		}
-		if x != nil && !x.Eval(&expr.Vars{Default: t.AttributesMap, Task: t.AttributesMap, Now: e.env.Now()}) {
-			continue
+		if x != nil {
+			if attrs := t.attrsView(); !x.Eval(&expr.Vars{Default: attrs, Task: attrs, Now: e.env.Now()}) {
+				continue
+			}
 		}
 		out = append(out, t)
 	}
