@@ -41,12 +41,13 @@ type eventView struct {
 // renderEvent renders a stored Event; the actor is always the workspace
 // (the engine does not know whether a change came from the API or a timer).
 func renderEvent(r *twilio.Request, ev *EventRecord) any {
-	ws := "/v1/Workspaces/" + ev.WorkspaceSID
-	return eventView{AccountSID: ev.AccountSID, ActorSID: ev.WorkspaceSID, ActorType: "workspace", ActorURL: r.URL(ws),
-		Description: describe(ev.Description), EventData: ev.DataMap(), EventDate: twilio.Time(ev.Date),
-		EventDateMS: ev.Date.UnixMilli(), EventType: ev.EventType, ResourceSID: ev.ResourceSID,
-		ResourceType: ev.ResourceType, ResourceURL: r.URL(ev.ResourcePath()), SID: ev.SID, Source: "twilio",
-		SourceIPAddress: eventSourceIP, URL: r.URL(ws + "/Events/" + ev.SID), WorkspaceSID: ev.WorkspaceSID}
+	ws := "/v1/Workspaces/" + ev.WorkspaceSID()
+	date, sid := ev.Date(), ev.SID()
+	return eventView{AccountSID: ev.AccountSID(), ActorSID: ev.WorkspaceSID(), ActorType: "workspace", ActorURL: r.URL(ws),
+		Description: describe(ev.Description), EventData: ev.DataMap(), EventDate: twilio.Time(date),
+		EventDateMS: date.UnixMilli(), EventType: ev.EventType, ResourceSID: ev.ResourceSID,
+		ResourceType: ev.ResourceType(), ResourceURL: r.URL(ev.ResourcePath()), SID: sid, Source: "twilio",
+		SourceIPAddress: eventSourceIP, URL: r.URL(ws + "/Events/" + sid), WorkspaceSID: ev.WorkspaceSID()}
 }
 
 func listEvents(e *Engine, r *twilio.Request) (any, error) {

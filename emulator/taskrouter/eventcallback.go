@@ -30,14 +30,14 @@ func EventCallbackParams(rec *EventRecord, workspaceName string) url.Values {
 	for _, f := range rec.Data() {
 		p.Set(camelCase(f.Key), f.Value)
 	}
-	ms := rec.Date.UnixMilli()
-	p.Set("Sid", rec.SID)
+	ms := rec.Date().UnixMilli()
+	p.Set("Sid", rec.SID())
 	p.Set("EventType", rec.EventType)
-	p.Set("AccountSid", rec.AccountSID)
-	p.Set("WorkspaceSid", rec.WorkspaceSID)
+	p.Set("AccountSid", rec.AccountSID())
+	p.Set("WorkspaceSid", rec.WorkspaceSID())
 	p.Set("WorkspaceName", workspaceName)
 	p.Set("EventDescription", describe(rec.Description))
-	p.Set("ResourceType", rec.ResourceType)
+	p.Set("ResourceType", rec.ResourceType())
 	p.Set("ResourceSid", rec.ResourceSID)
 	p.Set("Timestamp", strconv.FormatInt(ms/1000, 10))
 	p.Set("TimestampMs", strconv.FormatInt(ms, 10))
@@ -48,7 +48,7 @@ func EventCallbackParams(rec *EventRecord, workspaceName string) url.Values {
 // answer is ignored and failures are not retried; the dispatcher signs the
 // request and logs the delivery on the timeline.
 func (e *Engine) sendEventCallback(ws *Workspace, rec *EventRecord) {
-	refs := map[string]string{"event_sid": rec.SID, "event_type": rec.EventType, "workspace_sid": ws.SID}
+	refs := map[string]string{"event_sid": rec.SID(), "event_type": rec.EventType, "workspace_sid": ws.SID}
 	if rec.ResourceSID != "" {
 		refs["resource_sid"] = rec.ResourceSID
 	}

@@ -135,9 +135,9 @@ func TestEventCallback(t *testing.T) {
 				if !strings.HasPrefix(r.ContentType, "application/x-www-form-urlencoded") {
 					t.Fatalf("content type %q", r.ContentType)
 				}
-				common := map[string]string{"EventType": ev.EventType, "Sid": ev.SID, "AccountSid": en.AccountSID,
+				common := map[string]string{"EventType": ev.EventType, "Sid": ev.SID(), "AccountSid": en.AccountSID,
 					"WorkspaceSid": ws.SID, "WorkspaceName": "Hooks", "EventDescription": describe(ev.Description),
-					"ResourceType": ev.ResourceType, "ResourceSid": ev.ResourceSID,
+					"ResourceType": ev.ResourceType(), "ResourceSid": ev.ResourceSID,
 					"Timestamp": "1767603600", "TimestampMs": "1767603600000"}
 				for k, v := range common {
 					if r.Params[k] != v {

@@ -40,18 +40,18 @@ const (
 
 // EventRecord is a stored TaskRouter Event (EV…): what happened, when and to
 // which resource, with Twilio's snake_case event_data whose values are strings.
-// Records are immutable once stored.
+// Records are immutable once stored. What the workspace, the event type or
+// the engine determine (SID, AccountSID, WorkspaceSID, ResourceType) is not
+// stored but answered by methods: a workspace keeps up to
+// DefaultEventRetention records.
 type EventRecord struct {
-	SID          string
-	AccountSID   string
-	WorkspaceSID string
-	EventType    string
-	Description  string // the engine's one-line summary; rendered capitalised
-	Date         time.Time
-	ResourceType string // one of the Resource* constants
-	ResourceSID  string
+	EventType   string
+	Description string // the engine's one-line summary; rendered capitalised
+	ResourceSID string
 
-	seq uint64 // engine-wide order, encoded in SID
+	at  int64      // Date, Unix nanoseconds
+	seq uint64     // engine-wide order, encoded in SID
+	wh  *wsHistory // the workspace's log
 	// event_data, compactly: keys holds one eventKey per entry (an interned
 	// string, shared by every record of the same shape); the values are
 	// common (the workspace and task entries, shared with the task's other
@@ -62,6 +62,41 @@ type EventRecord struct {
 
 // EventField is one event_data entry.
 type EventField struct{ Key, Value string }
+
+// SID is the Event's EV… SID: the engine's random prefix and the sequence.
+func (r *EventRecord) SID() string { return r.wh.hist.sid(r.seq) }
+
+// AccountSID is the account the Event belongs to.
+func (r *EventRecord) AccountSID() string { return r.wh.hist.account }
+
+// WorkspaceSID is the workspace the Event belongs to.
+func (r *EventRecord) WorkspaceSID() string { return r.wh.sid }
+
+// Date is when the Event happened, on the account clock.
+func (r *EventRecord) Date() time.Time { return time.Unix(0, r.at).UTC() }
+
+// ResourceType is the type of resource the Event is about (one of the
+// Resource* constants), from the event type's prefix.
+func (r *EventRecord) ResourceType() string {
+	group, _, _ := strings.Cut(r.EventType, ".")
+	switch group {
+	case "task":
+		return ResourceTask
+	case "reservation":
+		return ResourceReservation
+	case "worker":
+		return ResourceWorker
+	case "task-queue":
+		return ResourceTaskQueue
+	case "workflow":
+		return ResourceWorkflow
+	case "activity":
+		return ResourceActivity
+	case "task-channel":
+		return ResourceTaskChannel
+	}
+	return ResourceWorkspace
+}
 
 func (r *EventRecord) value(i int) string {
 	if i < len(r.common) {
@@ -198,8 +233,8 @@ var eventKeys = [numEventKeys]string{
 
 // ResourcePath is the REST path of the resource the event is about.
 func (r *EventRecord) ResourcePath() string {
-	ws := "/v1/Workspaces/" + r.WorkspaceSID
-	switch r.ResourceType {
+	ws := "/v1/Workspaces/" + r.WorkspaceSID()
+	switch r.ResourceType() {
 	case ResourceTask:
 		return ws + "/Tasks/" + r.ResourceSID
 	case ResourceReservation:
@@ -221,6 +256,7 @@ func (r *EventRecord) ResourcePath() string {
 // history is the engine's per-workspace record of what happened: stored
 // Events and the statistics counters.
 type history struct {
+	account  string
 	limit    int // Events kept per workspace (0: none)
 	limitSet bool
 	prefix   string // random part of every EV SID minted by this engine
@@ -243,21 +279,31 @@ func (h *history) fmtTime(t time.Time) string {
 	return h.lastTimeText
 }
 
-// newSID mints the next EV SID: the engine's random prefix and a sequence.
-func (h *history) newSID() (string, uint64) {
-	h.seq++
+// sid is the EV SID of sequence number seq: the engine's random prefix and
+// the sequence in hex.
+func (h *history) sid(seq uint64) string {
 	var b [34]byte
 	copy(b[:], "EV")
 	copy(b[2:], h.prefix)
-	n := h.seq
 	for i := 33; i >= 18; i-- {
-		b[i] = "0123456789abcdef"[n&15]
-		n >>= 4
+		b[i] = "0123456789abcdef"[seq&15]
+		seq >>= 4
 	}
-	return string(b[:]), h.seq
+	return string(b[:])
+}
+
+// seqOf returns the sequence number an EV SID of this engine encodes.
+func (h *history) seqOf(sid string) (uint64, bool) {
+	if len(sid) != 34 || !strings.HasPrefix(sid, "EV"+h.prefix) {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(sid[18:], 16, 64)
+	return seq, err == nil
 }
 
 type wsHistory struct {
+	hist   *history
+	sid    string         // the workspace
 	events []*EventRecord // ring buffer; oldest at start once full
 	start  int
 	stats  wsStats
@@ -373,6 +419,7 @@ func (e *Engine) resolve(ws *Workspace, ev Event, sid string) evCtx {
 func (e *Engine) observe(ev Event, sid, summary string, refs map[string]string) {
 	h := &e.hist
 	h.init()
+	h.account = e.env.AccountSID
 	ws := e.workspaces.get(ev.WorkspaceSID)
 	if ws == nil { // workspace.deleted: its Events and statistics go with it
 		delete(h.ws, ev.WorkspaceSID)
@@ -380,7 +427,7 @@ func (e *Engine) observe(ev Event, sid, summary string, refs map[string]string) 
 	}
 	wh := h.ws[ws.SID]
 	if wh == nil {
-		wh = &wsHistory{}
+		wh = &wsHistory{hist: h, sid: ws.SID}
 		h.ws[ws.SID] = wh
 	}
 	now := e.env.Now()
@@ -405,27 +452,24 @@ func (e *Engine) observe(ev Event, sid, summary string, refs map[string]string) 
 func (e *Engine) newEventRecord(ws *Workspace, wh *wsHistory, c *evCtx, ev Event, objSID, summary string,
 	refs map[string]string, now time.Time) *EventRecord {
 	h := &e.hist
-	sid, seq := h.newSID()
-	rec := &EventRecord{SID: sid, seq: seq, AccountSID: e.env.AccountSID,
-		WorkspaceSID: ws.SID, EventType: ev.Type, Description: summary, Date: now}
+	h.seq++
+	rec := &EventRecord{seq: h.seq, wh: wh, EventType: ev.Type, Description: summary, at: now.UnixNano()}
 	group, _, _ := strings.Cut(ev.Type, ".")
 	switch group {
 	case "task":
-		rec.ResourceType, rec.ResourceSID = ResourceTask, ev.TaskSID
+		rec.ResourceSID = ev.TaskSID
 	case "reservation":
-		rec.ResourceType, rec.ResourceSID = ResourceReservation, ev.ReservationSID
+		rec.ResourceSID = ev.ReservationSID
 	case "worker":
-		rec.ResourceType, rec.ResourceSID = ResourceWorker, ev.WorkerSID
+		rec.ResourceSID = ev.WorkerSID
 	case "task-queue":
-		rec.ResourceType, rec.ResourceSID = ResourceTaskQueue, ev.TaskQueueSID
+		rec.ResourceSID = ev.TaskQueueSID
 	case "workflow":
-		rec.ResourceType, rec.ResourceSID = ResourceWorkflow, ev.WorkflowSID
-	case "activity":
-		rec.ResourceType, rec.ResourceSID = ResourceActivity, objSID
-	case "task-channel":
-		rec.ResourceType, rec.ResourceSID = ResourceTaskChannel, objSID
+		rec.ResourceSID = ev.WorkflowSID
+	case "activity", "task-channel":
+		rec.ResourceSID = objSID
 	default:
-		rec.ResourceType, rec.ResourceSID = ResourceWorkspace, ws.SID
+		rec.ResourceSID = ws.SID
 	}
 	keys, vals := h.keys[:0], h.vals[:0]
 	add := func(k eventKey, v string) {
@@ -642,11 +686,16 @@ func (e *Engine) Events(wsSID string, f EventFilter) ([]*EventRecord, error) {
 		return []*EventRecord{}, nil
 	}
 	match := func(r *EventRecord, key, want string) bool { return want == "" || r.Value(key) == want }
+	wantSeq, known := e.hist.seqOf(f.SID)
+	if f.SID != "" && !known {
+		return []*EventRecord{}, nil
+	}
 	out := make([]*EventRecord, 0, 64)
 	for i := len(wh.events) - 1; i >= 0; i-- {
 		r := wh.at(i)
-		if r.Date.Before(start) || (f.EndDate != nil && r.Date.After(*f.EndDate)) || (f.EventType != "" && r.EventType != f.EventType) ||
-			(f.SID != "" && r.SID != f.SID) || !match(r, "task_sid", f.TaskSID) ||
+		date := r.Date()
+		if date.Before(start) || (f.EndDate != nil && date.After(*f.EndDate)) || (f.EventType != "" && r.EventType != f.EventType) ||
+			(f.SID != "" && r.seq != wantSeq) || !match(r, "task_sid", f.TaskSID) ||
 			!match(r, "reservation_sid", f.ReservationSID) || !match(r, "worker_sid", f.WorkerSID) ||
 			!match(r, "workflow_sid", f.WorkflowSID) || !match(r, "task_queue_sid", f.TaskQueueSID) {
 			continue
@@ -667,11 +716,8 @@ func (e *Engine) EventRecord(wsSID, sid string) (*EventRecord, error) {
 	}
 	notFound := twilio.NotFound(fmt.Sprintf("/Workspaces/%s/Events/%s", wsSID, sid))
 	wh := e.hist.ws[ws.SID]
-	if wh == nil || len(sid) != 34 || !strings.HasPrefix(sid, "EV"+e.hist.prefix) {
-		return nil, notFound
-	}
-	seq, err := strconv.ParseUint(sid[18:], 16, 64)
-	if err != nil {
+	seq, ok := e.hist.seqOf(sid)
+	if wh == nil || !ok {
 		return nil, notFound
 	}
 	n := len(wh.events)

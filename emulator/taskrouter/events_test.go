@@ -90,21 +90,21 @@ func TestEventRecordsLifecycle(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.typ, func(t *testing.T) {
 			ev := f.lastEvent(tc.typ)
-			if !twilio.IsSID(ev.SID, "EV") || ev.AccountSID != f.env.AccountSID || ev.WorkspaceSID != f.ws.SID ||
+			if !twilio.IsSID(ev.SID(), "EV") || ev.AccountSID() != f.env.AccountSID || ev.WorkspaceSID() != f.ws.SID ||
 				ev.Description == "" {
 				t.Fatalf("event %+v", ev)
 			}
-			if ev.ResourceType != tc.resourceType || (tc.resourceSID != "" && ev.ResourceSID != tc.resourceSID) {
-				t.Fatalf("resource %s %s, want %s %s", ev.ResourceType, ev.ResourceSID, tc.resourceType, tc.resourceSID)
+			if ev.ResourceType() != tc.resourceType || (tc.resourceSID != "" && ev.ResourceSID != tc.resourceSID) {
+				t.Fatalf("resource %s %s, want %s %s", ev.ResourceType(), ev.ResourceSID, tc.resourceType, tc.resourceSID)
 			}
 			for k, v := range tc.data {
 				if got := ev.Value(k); got != v {
 					t.Errorf("event_data[%s] = %q, want %q (data %v)", k, got, v, ev.DataMap())
 				}
 			}
-			got, err := f.e.EventRecord(f.ws.SID, ev.SID)
+			got, err := f.e.EventRecord(f.ws.SID, ev.SID())
 			if err != nil || got != ev {
-				t.Fatalf("fetch %s = %v, %v", ev.SID, got, err)
+				t.Fatalf("fetch %s = %v, %v", ev.SID(), got, err)
 			}
 		})
 	}
@@ -134,8 +134,8 @@ func TestEventRecordsWorkerData(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.typ, func(t *testing.T) {
 			ev := f.lastEvent(tc.typ)
-			if ev.ResourceType != ResourceWorker || ev.ResourceSID != w.SID {
-				t.Fatalf("resource %s %s", ev.ResourceType, ev.ResourceSID)
+			if ev.ResourceType() != ResourceWorker || ev.ResourceSID != w.SID {
+				t.Fatalf("resource %s %s", ev.ResourceType(), ev.ResourceSID)
 			}
 			for k, v := range tc.data {
 				if got := ev.Value(k); got != v {
@@ -175,7 +175,7 @@ func TestEventFilters(t *testing.T) {
 		{"TaskQueueSid", EventFilter{Minutes: mins(60), TaskQueueSID: q.SID}, func(ev *EventRecord) bool { return ev.Value("task_queue_sid") == q.SID }, -1},
 		{"TaskChannel by name", EventFilter{Minutes: mins(60), TaskChannel: "chat", EventType: "task.created"}, func(ev *EventRecord) bool { return ev.Value("task_sid") == t2.SID }, 1},
 		{"StartDate+EndDate", EventFilter{StartDate: at(-time.Second), EndDate: at(time.Second), EventType: "reservation.created"}, func(ev *EventRecord) bool { return ev.Value("task_sid") == t1.SID }, 1},
-		{"EndDate only keeps older", EventFilter{Minutes: mins(60), EndDate: at(time.Minute)}, func(ev *EventRecord) bool { return !ev.Date.After(old) }, -1},
+		{"EndDate only keeps older", EventFilter{Minutes: mins(60), EndDate: at(time.Minute)}, func(ev *EventRecord) bool { return !ev.Date().After(old) }, -1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,7 +188,7 @@ func TestEventFilters(t *testing.T) {
 			}
 			for i, ev := range evs {
 				if !tc.want(ev) {
-					t.Fatalf("event %s %s does not match the filter", ev.EventType, ev.SID)
+					t.Fatalf("event %s %s does not match the filter", ev.EventType, ev.SID())
 				}
 				if i > 0 && ev.seq > evs[i-1].seq {
 					t.Fatal("events are not newest first")
@@ -198,7 +198,7 @@ func TestEventFilters(t *testing.T) {
 	}
 	t.Run("Sid", func(t *testing.T) {
 		ev := f.lastEvent("reservation.rejected")
-		evs := f.eventsOf(EventFilter{SID: ev.SID})
+		evs := f.eventsOf(EventFilter{SID: ev.SID()})
 		if len(evs) != 1 || evs[0] != ev {
 			t.Fatalf("Sid filter returned %v", evs)
 		}
@@ -250,7 +250,7 @@ func TestEventRetention(t *testing.T) {
 	}
 	_, err := f.e.EventRecord(f.ws.SID, f.lastEventOrNil(t, first.SID))
 	wantTwilioErr(t, err, 404, 20404)
-	if _, err := f.e.EventRecord(f.ws.SID, evs[4].SID); err != nil {
+	if _, err := f.e.EventRecord(f.ws.SID, evs[4].SID()); err != nil {
 		t.Fatalf("oldest kept event not found: %v", err)
 	}
 
@@ -265,7 +265,7 @@ func TestEventRetention(t *testing.T) {
 // was never kept for workerSID (its events were evicted).
 func (f *fixture) lastEventOrNil(t *testing.T, workerSID string) string {
 	for _, ev := range f.eventsOf(EventFilter{WorkerSID: workerSID}) {
-		t.Fatalf("event %s for evicted worker still stored", ev.SID)
+		t.Fatalf("event %s for evicted worker still stored", ev.SID())
 	}
 	return "EV" + f.e.hist.prefix + "0000000000000001"
 }
