@@ -397,6 +397,11 @@ func (e *Engine) DeleteWebhook(conversationSID, webhookSID string) error {
 	for i, x := range c.webhooks {
 		if x == w {
 			c.webhooks = append(c.webhooks[:i:i], c.webhooks[i+1:]...)
+			if len(c.webhooks) == 0 {
+				// c.webhooks[:0:0] still points at the old array, which would
+				// keep the deleted webhook alive for the conversation's life.
+				c.webhooks = nil
+			}
 			break
 		}
 	}
