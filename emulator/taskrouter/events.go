@@ -52,11 +52,11 @@ type EventRecord struct {
 	at  int64      // Date, Unix nanoseconds
 	seq uint64     // engine-wide order, encoded in SID
 	wh  *wsHistory // the workspace's log
-	// event_data, compactly: keys holds one eventKey per entry (an interned
-	// string, shared by every record of the same shape); the values are
-	// common (the workspace and task entries, shared with the task's other
-	// records while the task does not change) followed by own.
-	keys        string
+	// event_data, compactly: *keys holds one eventKey per entry (an
+	// interned string, shared by every record of the same shape); the values
+	// are common (the workspace and task entries, shared with the task's
+	// other records while the task does not change) followed by own.
+	keys        *string
 	common, own []string
 }
 
@@ -107,17 +107,19 @@ func (r *EventRecord) value(i int) string {
 
 // Data is event_data in the order it was gathered; empty values are left out.
 func (r *EventRecord) Data() []EventField {
-	out := make([]EventField, len(r.keys))
+	keys := *r.keys
+	out := make([]EventField, len(keys))
 	for i := range out {
-		out[i] = EventField{eventKeys[r.keys[i]], r.value(i)}
+		out[i] = EventField{eventKeys[keys[i]], r.value(i)}
 	}
 	return out
 }
 
 // Value returns the event_data value for key ("" when absent).
 func (r *EventRecord) Value(key string) string {
-	for i := 0; i < len(r.keys); i++ {
-		if eventKeys[r.keys[i]] == key {
+	keys := *r.keys
+	for i := 0; i < len(keys); i++ {
+		if eventKeys[keys[i]] == key {
 			return r.value(i)
 		}
 	}
@@ -126,9 +128,10 @@ func (r *EventRecord) Value(key string) string {
 
 // DataMap returns event_data as a map (the JSON object Twilio renders).
 func (r *EventRecord) DataMap() map[string]string {
-	m := make(map[string]string, len(r.keys))
-	for i := 0; i < len(r.keys); i++ {
-		m[eventKeys[r.keys[i]]] = r.value(i)
+	keys := *r.keys
+	m := make(map[string]string, len(keys))
+	for i := 0; i < len(keys); i++ {
+		m[eventKeys[keys[i]]] = r.value(i)
 	}
 	return m
 }
@@ -263,10 +266,10 @@ type history struct {
 	seq      uint64
 	ws       map[string]*wsHistory
 
-	keys         []byte            // reused while gathering event_data: keys…
-	vals         []string          // …and values
-	shapes       map[string]string // interned EventRecord.keys
-	lastTime     time.Time         // one-entry cache of formatted dates
+	keys         []byte             // reused while gathering event_data: keys…
+	vals         []string           // …and values
+	shapes       map[string]*string // interned EventRecord.keys
+	lastTime     time.Time          // one-entry cache of formatted dates
 	lastTimeText string
 }
 
@@ -609,16 +612,16 @@ func (e *Engine) newEventRecord(ws *Workspace, wh *wsHistory, c *evCtx, ev Event
 
 // shape interns an event_data key sequence: a handful of shapes cover every
 // event.
-func (h *history) shape(keys []byte) string {
+func (h *history) shape(keys []byte) *string {
 	if s, ok := h.shapes[string(keys)]; ok {
 		return s
 	}
 	if h.shapes == nil {
-		h.shapes = map[string]string{}
+		h.shapes = map[string]*string{}
 	}
 	s := string(keys)
-	h.shapes[s] = s
-	return s
+	h.shapes[s] = &s
+	return &s
 }
 
 // eventValues returns the workspace and task event_data values just

@@ -68,25 +68,27 @@ type Task struct {
 	workflow *Workflow
 	channel  *TaskChannel
 	queue    *TaskQueue
-	queued   bool  // in queue's waiting set (see index.go)
 	lane     *lane // routing lane in queue while queued; nil if its known worker names nobody
+	queued   bool  // in queue's waiting set (see index.go)
 	inOpen   bool  // in lane.open: may take another reservation
+	// everMatched: entered (or timed out of) a filter since the last
+	// re-evaluation. (The flags sit together: a task is 576 bytes, not 640.)
+	everMatched bool
 
 	// routing position
-	cfg         *routingConfig
-	target      *targetConfig
-	filterIdx   int // -1 = default filter
-	targetIdx   int
-	everMatched bool           // entered (or timed out of) a filter since the last re-evaluation
-	bases       []filterBase   // when the task first entered each filter (cumulative step deadlines)
-	stepGen     uint64         // invalidates stale step timers
-	stepTimer   clock.Timer    // current step's timeout
-	ttlTimer    clock.Timer    // Timeout (TTL) while unassigned
-	skipWorker  *Worker        // not offered again in the current pass (just rejected / timed out)
-	pendingRes  int            // pending reservations
-	accepted    *Reservation   // the accepted (then wrapping/completed) reservation
-	resList     []*Reservation // every reservation, oldest first
-	evValues    []string       // workspace and task event_data of the last Event (shared with it)
+	cfg        *routingConfig
+	target     *targetConfig
+	filterIdx  int // -1 = default filter
+	targetIdx  int
+	bases      []filterBase   // when the task first entered each filter (cumulative step deadlines)
+	stepGen    uint64         // invalidates stale step timers
+	stepTimer  clock.Timer    // current step's timeout
+	ttlTimer   clock.Timer    // Timeout (TTL) while unassigned
+	skipWorker *Worker        // not offered again in the current pass (just rejected / timed out)
+	pendingRes int            // pending reservations
+	accepted   *Reservation   // the accepted (then wrapping/completed) reservation
+	resList    []*Reservation // every reservation, oldest first
+	evValues   []string       // workspace and task event_data of the last Event (shared with it)
 }
 
 type filterBase struct {
