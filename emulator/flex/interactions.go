@@ -334,7 +334,7 @@ func (e *Engine) CreateInteraction(p CreateInteractionParams) (*Interaction, err
 	e.addInvite(ch, inviteSID, task, now)
 	// The customer's media properties are built when read (see view).
 	cust := &Participant{SID: twilio.NewSID("UT"), InteractionSID: in.SID, ChannelSID: ch.SID, Type: "customer",
-		Status: "active", customerMedia: true, customerAddress: conv.CustomerAddress, DateCreated: now, DateUpdated: now}
+		Status: "active", customerAddress: conv.CustomerAddress, DateCreated: now, DateUpdated: now}
 	e.addParticipant(ch, cust)
 	out := *in
 	return &out, nil

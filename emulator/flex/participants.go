@@ -22,8 +22,9 @@ type Participant struct {
 	DateUpdated       time.Time
 
 	// The customer participant an interaction starts with stores no
-	// MediaProperties map: view builds {conversationSid, address} from these.
-	customerMedia   bool
+	// MediaProperties map (participants created through the API always
+	// have one): view builds {conversationSid, address} from its channel
+	// and customerAddress.
 	customerAddress string
 }
 
@@ -31,7 +32,7 @@ type Participant struct {
 // customer's media properties.
 func (p *Participant) view(ch *Channel) Participant {
 	out := *p
-	if p.customerMedia {
+	if p.MediaProperties == nil && p.Type == "customer" {
 		out.MediaProperties = map[string]any{"conversationSid": ch.ConversationSID, "address": p.customerAddress}
 	}
 	return out

@@ -119,7 +119,7 @@ func (ex *Execution) baseContext() map[string]any {
 	if ex.msg != nil {
 		return conversationContext(ex.FlowSID, *ex.msg, ex.WebhookSID)
 	}
-	return requestContext(ex.FlowSID, ex.ContactChannelAddress, ex.from, ex.params)
+	return requestContext(ex.FlowSID, ex.ContactChannelAddress, ex.req.from, ex.req.params)
 }
 
 // Context returns a copy of the execution's Liquid context: flow, contact,

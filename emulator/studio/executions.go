@@ -42,19 +42,25 @@ type Execution struct {
 
 	// The Liquid context (flow, contact, trigger, widgets; see Context) is
 	// stored in three parts. The trigger's part never changes after the
-	// start and is rebuilt on read from what triggered the execution (msg,
-	// or from and params); flow.variables and widgets are the only parts
+	// start and is rebuilt on read from what triggered the execution (msg
+	// or req); flow.variables and widgets are the only parts
 	// widgets change, frozen at every step (Step.vars, Step.widgets) and
 	// shared between steps while unchanged. live is the whole context as
 	// Liquid renders against it, kept only while the execution is active.
 	msg          *ConversationMessage // Conversations trigger (ConversationAttributes copied)
-	from         string               // REST trigger: From (To is ContactChannelAddress)
-	params       map[string]any       // REST trigger: Parameters, copied
+	req          *restTrigger         // REST trigger
 	live         map[string]any
 	vars         *frozen // flow.variables as of the last freeze
 	widgets      *frozen // widgets as of the last freeze
 	varsDirty    bool    // live flow.variables changed since vars was frozen
 	widgetsDirty bool    // live widgets changed since widgets was frozen
+}
+
+// restTrigger is what a REST-triggered execution was created with: From
+// and Parameters (To is its ContactChannelAddress).
+type restTrigger struct {
+	from   string
+	params map[string]any
 }
 
 // wait is a parked send-and-wait-for-reply.
@@ -186,7 +192,7 @@ func (e *Engine) CreateExecution(flowSID string, p CreateExecutionParams) (*Exec
 		params = map[string]any{}
 	}
 	ex := e.newExecution(f, rev, p.To, twilio.NewSID("RQ"))
-	ex.from, ex.params = p.From, deepCopy(params).(map[string]any)
+	ex.req = &restTrigger{from: p.From, params: deepCopy(params).(map[string]any)}
 	ex.live = ex.baseContext()
 	e.recordCreated(ex, "incomingRequest")
 	e.start(ex, "incomingRequest")
