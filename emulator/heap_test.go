@@ -114,3 +114,19 @@ func endsReserved(tr *emulator.Trace) bool {
 	}
 	return false
 }
+
+// TestHeapPerConversation guards the budget: one inbound conversation with
+// its whole chain, timeline entries included, retains at most heapBudget.
+func TestHeapPerConversation(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector inflates memory")
+	}
+	if testing.Short() {
+		t.Skip("runs a thousand conversations")
+	}
+	per := heapPerConversation(t)
+	t.Logf("retained heap: %.0f B/conversation", per)
+	if per > heapBudget {
+		t.Errorf("retained heap is %.0f B/conversation, over the %d B budget", per, heapBudget)
+	}
+}

@@ -8,7 +8,6 @@ package timeline
 
 import (
 	"context"
-	"sort"
 	"sync"
 	"time"
 
@@ -46,59 +45,8 @@ type Entry struct {
 }
 
 // DefaultMaxBytes bounds the timeline's memory; the oldest entries are
-// dropped first. About 40,000 entries of an inbound chain's size.
+// dropped first. About 60,000 entries of an inbound chain's size.
 const DefaultMaxBytes = 16 << 20
-
-// record is an Entry as stored: refs as a flat sorted slice instead of a
-// map, the time as nanoseconds, so a full timeline costs a third less.
-type record struct {
-	seq     int64
-	at      int64
-	cause   cause.ID
-	kind    Kind
-	product string
-	typ     string
-	sid     string
-	summary string
-	refs    []string // key, value, key, value… sorted by key
-	size    int
-}
-
-// recordOverhead approximates a record's fixed cost (struct, slice header,
-// string headers) for the byte bound.
-const recordOverhead = 160
-
-func newRecord(e Entry) record {
-	r := record{seq: e.Seq, at: e.Time.UnixNano(), cause: e.Cause, kind: e.Kind, product: e.Product,
-		typ: e.Type, sid: e.SID, summary: e.Summary}
-	r.size = recordOverhead + len(e.Product) + len(e.Type) + len(e.SID) + len(e.Summary)
-	if len(e.Refs) > 0 {
-		keys := make([]string, 0, len(e.Refs))
-		for k := range e.Refs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		r.refs = make([]string, 0, 2*len(keys))
-		for _, k := range keys {
-			v := e.Refs[k]
-			r.refs = append(r.refs, k, v)
-			r.size += 32 + len(k) + len(v)
-		}
-	}
-	return r
-}
-
-func (r *record) entry() Entry {
-	e := Entry{Seq: r.seq, Time: time.Unix(0, r.at).UTC(), Cause: r.cause, Kind: r.kind, Product: r.product,
-		Type: r.typ, SID: r.sid, Summary: r.summary}
-	if len(r.refs) > 0 {
-		e.Refs = make(map[string]string, len(r.refs)/2)
-		for i := 0; i+1 < len(r.refs); i += 2 {
-			e.Refs[r.refs[i]] = r.refs[i+1]
-		}
-	}
-	return e
-}
 
 // Timeline is safe for concurrent use.
 type Timeline struct {
@@ -106,19 +54,21 @@ type Timeline struct {
 	causes *cause.Tracker
 
 	mu       sync.Mutex
-	records  []record // records[i].seq == first+i
+	store    store // entries first … next-1
 	first    int64
 	next     int64
 	bytes    int
 	maxBytes int
-	changed  chan struct{} // closed and replaced on every append
+	// changed is closed by the next append; nil while nobody waits, so an
+	// append nobody waits for allocates no channel.
+	changed chan struct{}
 }
 
 // New returns an empty timeline stamping entries with clk. Entries appended
 // without a Cause get causes.Current(), the cause of the work holding the
 // account lock; causes may be nil (no stamping).
 func New(clk clock.Clock, causes *cause.Tracker) *Timeline {
-	return &Timeline{clock: clk, causes: causes, first: 1, next: 1, maxBytes: DefaultMaxBytes, changed: make(chan struct{})}
+	return &Timeline{clock: clk, causes: causes, first: 1, next: 1, maxBytes: DefaultMaxBytes}
 }
 
 // SetMaxBytes changes the byte bound (at least 64 KiB), dropping the oldest
@@ -135,36 +85,46 @@ func (t *Timeline) SetMaxBytes(n int) {
 // Append records e, stamping Seq, Time and (if unset) Cause, and returns
 // the stored entry. Callers that do not hold the account lock must set Cause.
 func (t *Timeline) Append(e Entry) Entry {
-	now := t.clock.Now()
+	e.Time = t.clock.Now()
 	if e.Cause == 0 && t.causes != nil {
 		e.Cause = t.causes.Current()
 	}
-	e.Time = now
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e.Seq = t.next
-	t.next++
-	r := newRecord(e)
-	t.records = append(t.records, r)
-	t.bytes += r.size
-	if t.bytes > t.maxBytes+t.maxBytes/8 {
-		t.trim()
-	}
-	close(t.changed)
-	t.changed = make(chan struct{})
+	t.add(t.store.record(e))
 	return e
 }
 
-// trim drops the oldest records until the timeline is back under its bound.
-// Dropping an eighth at a time costs one copy per many appends.
-func (t *Timeline) trim() {
-	drop := 0
-	for drop < len(t.records)-1 && t.bytes > t.maxBytes {
-		t.bytes -= t.records[drop].size
-		drop++
+// AppendPairs is Append for an entry whose Refs are given as key, value
+// pairs sorted by key instead of a map: the timeline keeps the slice as it
+// is, so recording costs no map and no sort (the server records one entry
+// per API call). The caller must not change refs afterwards. e.Refs is
+// ignored.
+func (t *Timeline) AppendPairs(e Entry, refs []string) {
+	e.Time = t.clock.Now()
+	if e.Cause == 0 && t.causes != nil {
+		e.Cause = t.causes.Current()
 	}
-	t.records = append(t.records[:0:0], t.records[drop:]...)
-	t.first += int64(drop)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.add(t.store.pairsRecord(e, refs))
+}
+
+// add stores r as the next entry, dropping the oldest while over the bound;
+// t.mu is held.
+func (t *Timeline) add(r record) {
+	t.next++
+	t.store.push(r)
+	t.bytes += int(r.size)
+	for t.bytes > t.maxBytes && t.store.n > 1 {
+		t.bytes -= t.store.dropOldest()
+		t.first++
+	}
+	if t.changed != nil {
+		close(t.changed)
+		t.changed = nil
+	}
 }
 
 // Last returns the sequence number of the newest entry (0 if none).
@@ -185,7 +145,7 @@ func (t *Timeline) Bytes() int {
 func (t *Timeline) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.records)
+	return t.store.n
 }
 
 // startIndex is the index of the first record with Seq > seq.
@@ -194,8 +154,8 @@ func (t *Timeline) startIndex(seq int64) int {
 	if i < 0 {
 		return 0
 	}
-	if i > int64(len(t.records)) {
-		return len(t.records)
+	if i > int64(t.store.n) {
+		return t.store.n
 	}
 	return int(i)
 }
@@ -204,10 +164,10 @@ func (t *Timeline) startIndex(seq int64) int {
 func (t *Timeline) Since(seq int64) []Entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	rs := t.records[t.startIndex(seq):]
-	out := make([]Entry, len(rs))
-	for i := range rs {
-		out[i] = rs[i].entry()
+	start := t.startIndex(seq)
+	out := make([]Entry, 0, t.store.n-start)
+	for i := start; i < t.store.n; i++ {
+		out = append(out, t.store.entry(t.store.at(i), t.first+int64(i)))
 	}
 	return out
 }
@@ -218,14 +178,15 @@ func (t *Timeline) Caused(seq int64, id cause.ID, max int) (entries []Entry, tru
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	entries = []Entry{}
-	for i := t.startIndex(seq); i < len(t.records); i++ {
-		if t.records[i].cause != id {
+	for i := t.startIndex(seq); i < t.store.n; i++ {
+		r := t.store.at(i)
+		if r.cause != id {
 			continue
 		}
 		if len(entries) == max {
 			return entries, true
 		}
-		entries = append(entries, t.records[i].entry())
+		entries = append(entries, t.store.entry(r, t.first+int64(i)))
 	}
 	return entries, false
 }
@@ -235,7 +196,7 @@ func (t *Timeline) Caused(seq int64, id cause.ID, max int) (entries []Entry, tru
 func (t *Timeline) Reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.records = nil
+	t.store.reset()
 	t.bytes = 0
 	t.first = t.next
 }
@@ -244,13 +205,16 @@ func (t *Timeline) Reset() {
 func (t *Timeline) Wait(ctx context.Context, after int64, match func(Entry) bool) (Entry, error) {
 	for {
 		t.mu.Lock()
-		for i := t.startIndex(after); i < len(t.records); i++ {
-			if e := t.records[i].entry(); match(e) {
+		for i := t.startIndex(after); i < t.store.n; i++ {
+			if e := t.store.entry(t.store.at(i), t.first+int64(i)); match(e) {
 				t.mu.Unlock()
 				return e, nil
 			}
 		}
 		after = t.next - 1
+		if t.changed == nil {
+			t.changed = make(chan struct{})
+		}
 		ch := t.changed
 		t.mu.Unlock()
 		select {

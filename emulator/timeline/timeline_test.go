@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -92,5 +93,39 @@ func TestWait(t *testing.T) {
 	defer cancel2()
 	if _, err := tl.Wait(short, e.Seq, func(Entry) bool { return true }); err == nil {
 		t.Fatal("Wait with nothing new returned no error")
+	}
+}
+
+// Entries read back whole across chunk boundaries, after the oldest chunks
+// were dropped, and with more distinct refs shapes than the shape table holds.
+func TestStoreChunksAndShapes(t *testing.T) {
+	tl := New(clock.NewManual(time.Unix(0, 0)), nil)
+	tl.SetMaxBytes(64 << 10)
+	const n = maxShapes + 4*chunkSize
+	for i := 0; i < n; i++ {
+		key := "k" + strconv.Itoa(i%(maxShapes+10)) // some shapes overflow the table
+		tl.Append(Entry{Kind: KindState, Product: "studio", Type: "t", SID: "S" + strconv.Itoa(i),
+			Refs: map[string]string{key: strconv.Itoa(i), "a": "x"}})
+	}
+	got := tl.Since(0)
+	if len(got) != tl.Len() || len(got) == 0 || len(got) == n {
+		t.Fatalf("held %d entries of %d, Len %d", len(got), n, tl.Len())
+	}
+	for j, e := range got {
+		i := int(e.Seq) - 1
+		key := "k" + strconv.Itoa(i%(maxShapes+10))
+		if e.SID != "S"+strconv.Itoa(i) || e.Refs[key] != strconv.Itoa(i) || e.Refs["a"] != "x" || len(e.Refs) != 2 ||
+			e.Kind != KindState || e.Product != "studio" {
+			t.Fatalf("entry %d read back as %+v", j, e)
+		}
+		if j > 0 && e.Seq != got[j-1].Seq+1 {
+			t.Fatalf("gap between %d and %d", got[j-1].Seq, e.Seq)
+		}
+	}
+	if got[len(got)-1].Seq != n {
+		t.Fatalf("newest entry is %d, want %d", got[len(got)-1].Seq, n)
+	}
+	if len(tl.store.chunks) > (tl.Len()+chunkSize-1)/chunkSize+1 {
+		t.Errorf("%d chunks hold %d entries: dropped chunks are kept", len(tl.store.chunks), tl.Len())
 	}
 }
