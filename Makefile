@@ -2,7 +2,7 @@
 GO ?= go
 MSG ?= hello
 
-.PHONY: up send test vet unit bench bench-load soak heap build fuzz node-deps
+.PHONY: up send test vet unit bench bench-load bench-http bench-http-prism soak heap build fuzz node-deps
 
 up: ## run the emulator on 127.0.0.1:7070 with the embedded default fixture
 	$(GO) run ./cmd/emulator up
@@ -30,6 +30,12 @@ soak: ## 100k inbound messages: the timeline and logs rotate, the heap stays und
 
 heap: ## retained heap per inbound conversation (FLEXEMU_HEAPPROFILE=heap.prof writes a pprof profile)
 	$(GO) test -run='^$$' -bench=HeapPerConversation -benchtime=1x ./emulator/
+
+bench-http: ## GET list load over HTTP: flexemu in-process, 8 keep-alive connections, 10 s; prints req/s, p50/p99, non-2xx
+	$(GO) run ./scripts/benchhttp $(BENCH_HTTP_FLAGS)
+
+bench-http-prism: ## the same load against Stoplight Prism mocking Twilio's spec (npx), then flexemu, and the ratio
+	scripts/bench-http-prism.sh $(TWILIO_OAI_SPEC)
 
 fuzz: ## run each fuzz target for a while
 	$(GO) test -run='^$$' -fuzz=FuzzServer -fuzztime=60s ./emulator/

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -30,9 +32,9 @@ func (e *Emulator) routes() http.Handler {
 	byHost := map[string]http.Handler{}
 	byPrefix := map[string]http.Handler{}
 	add := func(p twilio.Product, mux *http.ServeMux) {
-		h := e.serveAPI(p.Prefix, twilioNotFound(mux))
-		byHost[p.Host] = h
-		byPrefix["/"+p.Prefix] = http.StripPrefix("/"+p.Prefix, h)
+		h := twilioNotFound(mux)
+		byHost[p.Host] = e.serveAPI(p.Prefix, h)
+		byPrefix["/"+p.Prefix] = e.serveAPIUnder("/"+p.Prefix, p.Prefix, h)
 	}
 	conv := http.NewServeMux()
 	twilio.Mount(conv, conversations.Product, bind(func(en *Engines) *conversations.Engine { return en.Conversations }), conversations.Routes())
@@ -85,6 +87,20 @@ type apiCall struct {
 
 type apiCallKey struct{}
 
+// apiContext is a request's context with its apiCall: one allocation for
+// what context.WithValue and a separate apiCall would take two.
+type apiContext struct {
+	context.Context
+	call apiCall
+}
+
+func (c *apiContext) Value(key any) any {
+	if key == (apiCallKey{}) {
+		return &c.call
+	}
+	return c.Context.Value(key)
+}
+
 // bind runs a product handler on the request's account, under its lock. A
 // call about a conversation whose webhook is out right now, typically made
 // by the user's webhook handler, joins that webhook's cause, so an inbound
@@ -115,15 +131,34 @@ func (e *Emulator) authenticate(r *http.Request) (*Account, error) {
 }
 
 // twilioNotFound answers unknown paths and methods with Twilio's error JSON
-// instead of ServeMux's plain-text pages.
+// instead of ServeMux's plain-text pages. It registers a catch-all on mux,
+// so a request is matched once: what no route takes lands on it. Only the
+// paths ServeMux redirects to their cleaned form (and CONNECT) are matched
+// beforehand, as then the catch-all would turn a 404 into a redirect.
 func twilioNotFound(mux *http.ServeMux) http.Handler {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		twilio.WriteError(w, twilio.NotFound(r.URL.Path))
+	}
+	mux.HandleFunc("/", notFound)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
-			twilio.WriteError(w, twilio.NotFound(r.URL.Path))
-			return
+		if r.Method == http.MethodConnect || !isCleanPath(r.URL.EscapedPath()) {
+			if _, pattern := mux.Handler(r); pattern == "" || pattern == "/" {
+				notFound(w, r)
+				return
+			}
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// isCleanPath reports whether ServeMux serves p as it is rather than
+// redirecting to its cleaned form (it keeps a trailing slash).
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	np := path.Clean(p)
+	return np == p || (p[len(p)-1] == '/' && np+"/" == p)
 }
 
 // serveAPI authenticates a product API request before anything reads its
@@ -131,19 +166,69 @@ func twilioNotFound(mux *http.ServeMux) http.Handler {
 // then it serves the request as a new cause and records the call on the
 // account's timeline.
 func (e *Emulator) serveAPI(product string, next http.Handler) http.Handler {
+	return e.serveAPIUnder("", product, next)
+}
+
+// serveAPIUnder is serveAPI for requests reaching the product under the
+// path prefix strip ("/taskrouter"), which next does not see: as
+// http.StripPrefix would, but one copy of the request serves both the
+// stripped path and the API call's context.
+func (e *Emulator) serveAPIUnder(strip, product string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		upath, rawPath := r.URL.Path, r.URL.RawPath
+		if strip != "" {
+			var ok bool
+			upath, ok = strings.CutPrefix(upath, strip)
+			if rawPath != "" && ok {
+				rawPath, ok = strings.CutPrefix(rawPath, strip)
+			}
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+		}
 		acct, err := e.authenticate(r)
 		if err != nil {
 			twilio.WriteError(w, err)
 			return
 		}
-		call := &apiCall{acct: acct, cause: acct.causes.New()}
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), apiCallKey{}, call)))
-		typ := r.Method + " " + r.URL.Path
-		acct.timeline.Append(timeline.Entry{Kind: timeline.KindAPI, Product: product, Type: typ, Cause: call.cause,
-			Summary: typ + " → " + http.StatusText(sw.status), Refs: map[string]string{"status": strconv.Itoa(sw.status)}})
+		ctx := &apiContext{Context: r.Context(), call: apiCall{acct: acct, cause: acct.causes.New()}}
+		r2 := r.WithContext(ctx)
+		if strip != "" {
+			u := new(url.URL)
+			*u = *r.URL
+			u.Path, u.RawPath = upath, rawPath
+			r2.URL = u
+		}
+		// recoverPanics already tracks the status of every request.
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			sw = &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		}
+		next.ServeHTTP(sw, r2)
+		// One string (one allocation) holds Summary, "METHOD path → Status",
+		// with Type its head; the status refs are shared.
+		summary := r.Method + " " + upath + " → " + http.StatusText(sw.status)
+		acct.timeline.AppendPairs(timeline.Entry{Kind: timeline.KindAPI, Product: product,
+			Type: summary[:len(r.Method)+1+len(upath)], Cause: ctx.call.cause, Summary: summary}, statusRefs(sw.status))
 	})
+}
+
+// statusRefsCommon are the timeline refs of the statuses API calls mostly
+// end with, shared by every entry (the timeline never changes them).
+var statusRefsCommon = func() map[int][]string {
+	m := map[int][]string{}
+	for _, code := range []int{200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 429, 500} {
+		m[code] = []string{"status", strconv.Itoa(code)}
+	}
+	return m
+}()
+
+func statusRefs(code int) []string {
+	if refs, ok := statusRefsCommon[code]; ok {
+		return refs
+	}
+	return []string{"status", strconv.Itoa(code)}
 }
 
 // recoverPanics answers a panic outside the account lock (which locked

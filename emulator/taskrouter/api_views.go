@@ -11,38 +11,50 @@ import (
 // values render as null like Twilio's.
 
 type workspaceView struct {
-	AccountSID           string            `json:"account_sid"`
-	DateCreated          string            `json:"date_created"`
-	DateUpdated          string            `json:"date_updated"`
-	DefaultActivityName  *string           `json:"default_activity_name"`
-	DefaultActivitySID   *string           `json:"default_activity_sid"`
-	EventCallbackURL     *string           `json:"event_callback_url"`
-	EventsFilter         *string           `json:"events_filter"`
-	FriendlyName         string            `json:"friendly_name"`
-	MultiTaskEnabled     bool              `json:"multi_task_enabled"`
-	SID                  string            `json:"sid"`
-	TimeoutActivityName  *string           `json:"timeout_activity_name"`
-	TimeoutActivitySID   *string           `json:"timeout_activity_sid"`
-	PrioritizeQueueOrder string            `json:"prioritize_queue_order"`
-	URL                  string            `json:"url"`
-	Links                map[string]string `json:"links"`
+	AccountSID           string         `json:"account_sid"`
+	DateCreated          string         `json:"date_created"`
+	DateUpdated          string         `json:"date_updated"`
+	DefaultActivityName  *string        `json:"default_activity_name"`
+	DefaultActivitySID   *string        `json:"default_activity_sid"`
+	EventCallbackURL     *string        `json:"event_callback_url"`
+	EventsFilter         *string        `json:"events_filter"`
+	FriendlyName         string         `json:"friendly_name"`
+	MultiTaskEnabled     bool           `json:"multi_task_enabled"`
+	SID                  string         `json:"sid"`
+	TimeoutActivityName  *string        `json:"timeout_activity_name"`
+	TimeoutActivitySID   *string        `json:"timeout_activity_sid"`
+	PrioritizeQueueOrder string         `json:"prioritize_queue_order"`
+	URL                  string         `json:"url"`
+	Links                workspaceLinks `json:"links"`
+}
+
+// workspaceLinks are a workspace's links as a struct, fields in key order:
+// the same JSON as a map, without building and sorting a map per workspace
+// rendered (every GET of the workspace list renders them).
+type workspaceLinks struct {
+	Activities           string `json:"activities"`
+	CumulativeStatistics string `json:"cumulative_statistics"`
+	Events               string `json:"events"`
+	RealTimeStatistics   string `json:"real_time_statistics"`
+	Statistics           string `json:"statistics"`
+	TaskChannels         string `json:"task_channels"`
+	TaskQueues           string `json:"task_queues"`
+	Tasks                string `json:"tasks"`
+	Workers              string `json:"workers"`
+	Workflows            string `json:"workflows"`
 }
 
 func renderWorkspace(r *twilio.Request, ws *Workspace) any {
-	base := "/v1/Workspaces/" + ws.SID
-	links := map[string]string{}
-	for k, p := range map[string]string{"activities": "/Activities", "events": "/Events", "tasks": "/Tasks",
-		"task_queues": "/TaskQueues", "workers": "/Workers", "workflows": "/Workflows", "statistics": "/Statistics",
-		"real_time_statistics": "/RealTimeStatistics", "cumulative_statistics": "/CumulativeStatistics",
-		"task_channels": "/TaskChannels"} {
-		links[k] = r.URL(base + p)
-	}
+	self := r.URL("/v1/Workspaces/" + ws.SID)
 	return workspaceView{AccountSID: ws.AccountSID, DateCreated: twilio.Time(ws.DateCreated), DateUpdated: twilio.Time(ws.DateUpdated),
 		DefaultActivityName: twilio.NullString(ws.DefaultActivityName()), DefaultActivitySID: twilio.NullString(ws.DefaultActivitySID),
 		EventCallbackURL: twilio.NullString(ws.EventCallbackURL), EventsFilter: twilio.NullString(ws.EventsFilter), FriendlyName: ws.FriendlyName,
 		MultiTaskEnabled: ws.MultiTaskEnabled, SID: ws.SID, TimeoutActivityName: twilio.NullString(ws.TimeoutActivityName()),
 		TimeoutActivitySID: twilio.NullString(ws.TimeoutActivitySID), PrioritizeQueueOrder: ws.PrioritizeQueueOrder,
-		URL: r.URL(base), Links: links}
+		URL: self, Links: workspaceLinks{Activities: self + "/Activities", CumulativeStatistics: self + "/CumulativeStatistics",
+			Events: self + "/Events", RealTimeStatistics: self + "/RealTimeStatistics", Statistics: self + "/Statistics",
+			TaskChannels: self + "/TaskChannels", TaskQueues: self + "/TaskQueues", Tasks: self + "/Tasks",
+			Workers: self + "/Workers", Workflows: self + "/Workflows"}}
 }
 
 type activityView struct {

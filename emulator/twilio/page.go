@@ -26,12 +26,14 @@ type Meta struct {
 }
 
 // MarshalJSON renders {"<key>": [...], "meta": {...}}.
-func (p Page) MarshalJSON() ([]byte, error) {
+func (p Page) MarshalJSON() ([]byte, error) { return p.appendJSON(nil) }
+
+func (p Page) appendJSON(dst []byte) ([]byte, error) {
 	items := p.Items
 	if items == nil {
 		items = []any{}
 	}
-	return marshalOrdered([]kv{{p.Key, items}, {"meta", p.Meta}})
+	return appendOrdered(dst, p.Key, items, "meta", &p.Meta)
 }
 
 // maxPageOffset bounds the offset a page token may carry: far beyond any
@@ -74,13 +76,24 @@ func Paginate[T any](r *Request, listURL, key string, items []T, render func(T) 
 		}
 		offset = n
 	}
-	filters := url.Values{}
+	var filters url.Values
 	for k, v := range r.Form.Values {
 		if k != "PageSize" && k != "Page" && k != "PageToken" {
+			if filters == nil {
+				filters = url.Values{}
+			}
 			filters[k] = v
 		}
 	}
 	pageURL := func(p, off int, token bool) string {
+		if filters == nil {
+			// What url.Values.Encode would write: keys sorted, nothing to escape.
+			u := listURL + "?Page=" + strconv.Itoa(p) + "&PageSize=" + strconv.Itoa(size)
+			if token {
+				u += "&PageToken=PT" + strconv.Itoa(off)
+			}
+			return u
+		}
 		q := url.Values{}
 		for k, v := range filters {
 			q[k] = v

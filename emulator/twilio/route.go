@@ -7,7 +7,9 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // Request is what a product handler sees: the decoded form, the path values
@@ -58,11 +60,18 @@ func Mount[E any](mux *http.ServeMux, product Product, bind Binder[E], routes []
 				return
 			}
 			req := &Request{HTTP: hr, Form: form, BaseURL: product.BaseURL(hr)}
+			pooled := bodyBufs.Get().(*[]byte)
+			defer putBodyBuf(pooled)
 			var buf []byte
 			err = bind(req, func(eng E) error {
 				body, err := rt.Handle(eng, req)
 				if err == nil && body != nil {
-					buf, err = json.Marshal(body)
+					if a, ok := body.(jsonAppender); ok {
+						buf, err = a.appendJSON((*pooled)[:0])
+						*pooled = buf
+					} else {
+						buf, err = json.Marshal(body)
+					}
 				}
 				return err
 			})
@@ -78,10 +87,24 @@ func Mount[E any](mux *http.ServeMux, product Product, bind Binder[E], routes []
 				w.WriteHeader(status)
 				return
 			}
-			w.Header().Set("Content-Type", "application/json")
+			h := w.Header()
+			h.Set("Content-Type", "application/json")
+			// Sized up front, a body above net/http's 2 KB buffer goes out in
+			// one piece instead of chunked.
+			h.Set("Content-Length", strconv.Itoa(len(buf)))
 			w.WriteHeader(status)
 			_, _ = w.Write(buf)
 		})
+	}
+}
+
+// bodyBufs recycles the buffers list pages are rendered into; a response
+// is written before its buffer goes back.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+func putBodyBuf(b *[]byte) {
+	if cap(*b) <= 256<<10 {
+		bodyBufs.Put(b)
 	}
 }
 
