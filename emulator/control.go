@@ -57,7 +57,11 @@ func (e *Emulator) controlRoutes() http.Handler {
 			twilio.WriteError(w, err)
 			return
 		}
-		twilio.WriteJSON(w, http.StatusCreated, tr)
+		body := append(tr.appendJSON(make([]byte, 0, 512+320*len(tr.Entries))), '\n')
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(body)
 	})
 	mux.HandleFunc("POST "+p+"/reset", func(w http.ResponseWriter, r *http.Request) {
 		if err := e.primary.Reset(); err != nil {

@@ -177,18 +177,22 @@ func (t *Timeline) Since(seq int64) []Entry {
 func (t *Timeline) Caused(seq int64, id cause.ID, max int) (entries []Entry, truncated bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	entries = []Entry{}
-	for i := t.startIndex(seq); i < t.store.n; i++ {
-		r := t.store.at(i)
-		if r.cause != id {
-			continue
+	start, n := t.startIndex(seq), 0
+	for i := start; i < t.store.n; i++ {
+		if t.store.at(i).cause == id {
+			n++
 		}
-		if len(entries) == max {
-			return entries, true
-		}
-		entries = append(entries, t.store.entry(r, t.first+int64(i)))
 	}
-	return entries, false
+	if n > max {
+		n, truncated = max, true
+	}
+	entries = make([]Entry, 0, n)
+	for i := start; i < t.store.n && len(entries) < n; i++ {
+		if r := t.store.at(i); r.cause == id {
+			entries = append(entries, t.store.entry(r, t.first+int64(i)))
+		}
+	}
+	return entries, truncated
 }
 
 // Reset drops every entry; sequence numbers keep growing so readers holding
