@@ -11,8 +11,8 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/flexemu/flexemu/emulator/env"
-	"github.com/flexemu/flexemu/emulator/webhook"
 	"github.com/flexemu/flexemu/emulator/twilio"
+	"github.com/flexemu/flexemu/emulator/webhook"
 )
 
 const (
