@@ -396,6 +396,9 @@ func checkState(s string) error {
 // ChannelAttributes; non-object attributes give an empty map.
 func attributesMap(s string) map[string]any {
 	m := map[string]any{}
+	if s == "{}" {
+		return m
+	}
 	_ = json.Unmarshal([]byte(s), &m)
 	if m == nil {
 		m = map[string]any{}

@@ -43,6 +43,12 @@ func webhookTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:0
 // each scoped webhook of c in creation order, then (onMessageAdded only)
 // into Studio. HTTP deliveries are retried in the background on failure.
 func (e *Engine) emit(o Origin, c *conversation, event string, params url.Values, m *Message) {
+	e.emitf(o, c, event, func() url.Values { return params }, m)
+}
+
+// emitf is emit with the event's parameters built by params, called (before
+// any Studio handler runs) only when a webhook delivers the event.
+func (e *Engine) emitf(o Origin, c *conversation, event string, params func() url.Values, m *Message) {
 	if !o.firesWebhooks() {
 		return
 	}
@@ -50,23 +56,35 @@ func (e *Engine) emit(o Origin, c *conversation, event string, params url.Values
 }
 
 // deliver sends one event to hooks (a snapshot taken before any Studio call)
-// and, when global is set, to the global post-webhook first.
+// and, when global is set, to the global post-webhook first. params builds
+// the event's parameters; it is called at most once, and only when an HTTP
+// delivery needs them.
 //
 // Studio handlers run last, after every HTTP delivery for this event is
 // queued, so webhook receivers see events in action order even when the flow
 // re-enters the engine. A handler may delete webhooks or add messages: each
 // studio webhook is re-checked before its call, and messages added to c while
 // a handler for c runs (or marked FromStudio) do not start Studio again.
-func (e *Engine) deliver(o Origin, c *conversation, event string, params url.Values, m *Message, hooks []*Webhook, global bool) {
-	base := e.eventParams(o, c.ChatServiceSID, event, params)
-	refs := map[string]string{"conversation_sid": c.SID}
-	for _, k := range []string{"MessageSid", "ParticipantSid"} {
-		if v := base.Get(k); v != "" {
-			refs[strings.ToLower(k[:len(k)-3])+"_sid"] = v
+func (e *Engine) deliver(o Origin, c *conversation, event string, params func() url.Values, m *Message, hooks []*Webhook, global bool) {
+	var base url.Values
+	var refs map[string]string
+	payload := func() {
+		if base != nil {
+			return
+		}
+		base = e.eventParams(o, c.ChatServiceSID, event, params())
+		refs = map[string]string{"conversation_sid": c.SID}
+		for _, k := range []string{"MessageSid", "ParticipantSid"} {
+			if v := base.Get(k); v != "" {
+				refs[strings.ToLower(k[:len(k)-3])+"_sid"] = v
+			}
 		}
 	}
 	if global {
-		e.postGlobal(c.ChatServiceSID, event, base, refs)
+		if wc := e.hookConfig(c.ChatServiceSID); wc.PostWebhookURL != "" && contains(wc.Filters, event) {
+			payload()
+			e.postGlobal(c.ChatServiceSID, event, base, refs)
+		}
 	}
 	var studio []*Webhook
 	for _, w := range hooks {
@@ -85,6 +103,7 @@ func (e *Engine) deliver(o Origin, c *conversation, event string, params url.Val
 			}
 			continue
 		}
+		payload()
 		p := e.scopedParams(base, c, w, m)
 		r := map[string]string{"webhook_sid": w.SID}
 		for k, v := range refs {

@@ -202,17 +202,20 @@ func (e *Engine) autoCreate(ac *AddressConfiguration, from, to string, cp Create
 	}
 	e.insertParticipant(c, part)
 	e.insertMessage(c, m)
-	e.record("conversation.auto_created", c.SID, fmt.Sprintf("inbound %s from %s to %s opened conversation %s", part.Binding.Type, from, to, c.SID),
+	e.record("conversation.auto_created", c.SID, "inbound "+part.Binding.Type+" from "+from+" to "+to+" opened conversation "+c.SID,
 		map[string]string{"conversation_sid": c.SID, "address_configuration_sid": ac.SID, "participant_sid": part.SID,
 			"message_sid": m.SID, "address": from, "proxy_address": to})
 
-	added := conversationParams(c, false)
-	added.Set("MessagingBinding.Address", from)
-	added.Set("MessagingBinding.ProxyAddress", to)
-	set(added, "MessageBody", m.Body)
-	e.emit(mp.Origin, c, evConversationAdded, added, nil)
-	e.emit(mp.Origin, c, evParticipantAdded, participantParams(part), nil)
-	e.emit(mp.Origin, c, evMessageAdded, messageParams(c, m), m)
+	// The events' parameters are built only if a webhook delivers them.
+	e.emitf(mp.Origin, c, evConversationAdded, func() url.Values {
+		added := conversationParams(c, false)
+		added.Set("MessagingBinding.Address", from)
+		added.Set("MessagingBinding.ProxyAddress", to)
+		set(added, "MessageBody", m.Body)
+		return added
+	}, nil)
+	e.emitf(mp.Origin, c, evParticipantAdded, func() url.Values { return participantParams(part) }, nil)
+	e.emitf(mp.Origin, c, evMessageAdded, func() url.Values { return messageParams(c, m) }, m)
 	return &InboundResult{Conversation: c.snapshot(), Participant: part.clone(), Message: m.clone(), Created: true}, nil
 }
 

@@ -3,6 +3,7 @@ package conversations
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -91,7 +92,7 @@ func (e *Engine) addMessage(c *conversation, p CreateMessageParams) (*Message, e
 	if from != c.State {
 		e.emit(p.Origin, c, evConversationStateUpdated, stateParams(c, from, reasonAPI, e.now()), nil)
 	}
-	e.emit(p.Origin, c, evMessageAdded, messageParams(c, m), m)
+	e.emitf(p.Origin, c, evMessageAdded, func() url.Values { return messageParams(c, m) }, m)
 	return m.clone(), nil
 }
 

@@ -2,6 +2,7 @@ package conversations
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -335,7 +336,8 @@ func (e *Engine) replay(c *conversation, w *Webhook, index int) {
 		if m.Index < index {
 			continue
 		}
-		e.deliver(Origin{Source: SourceAPI, WebhookEnabled: true}, c, evMessageAdded, messageParams(c, m), m, []*Webhook{w}, false)
+		params := messageParams(c, m)
+		e.deliver(Origin{Source: SourceAPI, WebhookEnabled: true}, c, evMessageAdded, func() url.Values { return params }, m, []*Webhook{w}, false)
 	}
 }
 

@@ -32,43 +32,50 @@ func conversationContext(flowSID string, m ConversationMessage, webhookSID strin
 	if !m.DateCreated.IsZero() {
 		date = m.DateCreated.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
-	payload := map[string]any{
-		"EventType":           "onMessageAdded",
-		"AccountSid":          m.AccountSID,
-		"ChatServiceSid":      m.ChatServiceSID,
-		"InstanceSid":         m.ChatServiceSID,
-		"ConversationSid":     m.ConversationSID,
-		"ChannelSid":          m.ConversationSID,
-		"MessageSid":          m.MessageSID,
-		"MessagingServiceSid": m.MessagingServiceSID,
-		"ParticipantSid":      m.ParticipantSID,
-		"Author":              m.Author,
-		"From":                m.Author,
-		"To":                  m.ConversationSID,
-		"Body":                m.Body,
-		"Attributes":          attrs,
-		"Index":               strconv.Itoa(m.Index),
-		"DateCreated":         date,
-		"Source":              m.Source,
-		"WebhookSid":          webhookSID,
-		"RetryCount":          "0",
-	}
-	conversation := copyMap(payload)
-	conversation["ChannelAttributes"] = deepCopy(convAttrs)
-
 	customer := m.CustomerAddress
 	if customer == "" {
 		customer = m.Author
 	}
-	legacyAttrs := deepCopy(convAttrs).(map[string]any)
+	index := strconv.Itoa(m.Index)
+	// trigger.conversation and trigger.message carry the same payload, each
+	// map built at its final size.
+	payload := func(channelAttrs map[string]any) map[string]any {
+		return map[string]any{
+			"EventType":           "onMessageAdded",
+			"AccountSid":          m.AccountSID,
+			"ChatServiceSid":      m.ChatServiceSID,
+			"InstanceSid":         m.ChatServiceSID,
+			"ConversationSid":     m.ConversationSID,
+			"ChannelSid":          m.ConversationSID,
+			"MessageSid":          m.MessageSID,
+			"MessagingServiceSid": m.MessagingServiceSID,
+			"ParticipantSid":      m.ParticipantSID,
+			"Author":              m.Author,
+			"From":                m.Author,
+			"To":                  m.ConversationSID,
+			"Body":                m.Body,
+			"Attributes":          attrs,
+			"Index":               index,
+			"DateCreated":         date,
+			"Source":              m.Source,
+			"WebhookSid":          webhookSID,
+			"RetryCount":          "0",
+			"ChannelAttributes":   channelAttrs,
+		}
+	}
+	conversation := payload(deepCopy(convAttrs).(map[string]any))
+
+	legacyAttrs := make(map[string]any, len(convAttrs)+2)
+	for k, v := range convAttrs {
+		legacyAttrs[k] = deepCopy(v)
+	}
 	if _, ok := legacyAttrs["from"]; !ok {
 		legacyAttrs["from"] = customer
 	}
 	if _, ok := legacyAttrs["channel_type"]; !ok {
 		legacyAttrs["channel_type"] = channelTypeOfSource(m.Source)
 	}
-	message := copyMap(payload)
-	message["ChannelAttributes"] = legacyAttrs
+	message := payload(legacyAttrs)
 
 	return map[string]any{
 		"flow": map[string]any{
@@ -211,14 +218,6 @@ func (ex *Execution) flowVariables() map[string]any {
 		flow["variables"] = vars
 	}
 	return vars
-}
-
-func copyMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // deepCopy copies JSON-shaped values so step snapshots never alias the live

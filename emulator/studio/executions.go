@@ -212,9 +212,9 @@ func (e *Engine) newExecution(f *Flow, rev *Revision, contact, initiatedBy strin
 
 func (e *Engine) recordCreated(ex *Execution, trigger string) {
 	e.env.Record(product, "execution.created", ex.SID,
-		fmt.Sprintf("execution %s of flow %s (revision %d) started by %s from %s", ex.SID, ex.FlowSID,
-			ex.FlowVersion, trigger, ex.ContactChannelAddress),
-		e.refs(ex, map[string]string{"trigger": trigger, "contact_channel_address": ex.ContactChannelAddress}))
+		"execution "+ex.SID+" of flow "+ex.FlowSID+" (revision "+strconv.Itoa(ex.FlowVersion)+") started by "+
+			trigger+" from "+ex.ContactChannelAddress,
+		e.refs(ex, "trigger", trigger, "contact_channel_address", ex.ContactChannelAddress))
 }
 
 // contactSID returns the stable FC… SID of an address.
@@ -227,14 +227,16 @@ func (e *Engine) contactSID(address string) string {
 	return sid
 }
 
-// refs are the timeline refs of an execution plus extra.
-func (e *Engine) refs(ex *Execution, extra map[string]string) map[string]string {
-	r := map[string]string{"flow_sid": ex.FlowSID, "execution_sid": ex.SID}
+// refs are the timeline refs of an execution plus extra key, value pairs
+// (a later pair wins over an earlier one or over the execution's own).
+func (e *Engine) refs(ex *Execution, extra ...string) map[string]string {
+	r := make(map[string]string, 3+len(extra)/2)
+	r["flow_sid"], r["execution_sid"] = ex.FlowSID, ex.SID
 	if ex.ConversationSID != "" {
 		r["conversation_sid"] = ex.ConversationSID
 	}
-	for k, v := range extra {
-		r[k] = v
+	for i := 0; i+1 < len(extra); i += 2 {
+		r[extra[i]] = extra[i+1]
 	}
 	return r
 }
@@ -316,7 +318,7 @@ func (e *Engine) DeleteExecution(flowSID, sid string) error {
 		return err
 	}
 	e.removeExecution(ex)
-	e.env.Record(product, "execution.deleted", ex.SID, "execution "+ex.SID+" deleted", e.refs(ex, nil))
+	e.env.Record(product, "execution.deleted", ex.SID, "execution "+ex.SID+" deleted", e.refs(ex))
 	return nil
 }
 
@@ -353,9 +355,10 @@ func (e *Engine) end(ex *Execution, why string) {
 	if e.active[ex.ConversationSID] == ex.SID {
 		delete(e.active, ex.ConversationSID)
 	}
+	steps := strconv.Itoa(len(ex.Steps))
 	e.env.Record(product, "execution.ended", ex.SID,
-		fmt.Sprintf("execution %s ended after %d step(s): %s", ex.SID, len(ex.Steps), why),
-		e.refs(ex, map[string]string{"steps": strconv.Itoa(len(ex.Steps))}))
+		"execution "+ex.SID+" ended after "+steps+" step(s): "+why,
+		e.refs(ex, "steps", steps))
 }
 
 // stopWaiting unparks ex: a pending reply timeout is stopped and a pending

@@ -108,13 +108,13 @@ func (e *Engine) sendAndPark(ex *Execution, st *State, req webhook.Request, succ
 	ex.calling = c
 	sid := ex.SID
 	req.Product, req.Event, req.Timeout = product, st.Type, httpTimeout
-	req.Refs = e.refs(ex, map[string]string{"widget": st.Name})
+	req.Refs = e.refs(ex, "widget", st.Name)
 	req.OnResponse = func(d webhook.Delivery) {
 		e.env.Defer(func() { e.httpAnswered(sid, c, d) })
 	}
 	e.env.Record(product, "execution.waiting", ex.SID,
 		fmt.Sprintf("execution %s waits in %s for %s %s", ex.SID, st.Name, req.Method, req.URL),
-		e.refs(ex, map[string]string{"widget": st.Name, "url": req.URL, "method": req.Method}))
+		e.refs(ex, "widget", st.Name, "url", req.URL, "method", req.Method))
 	e.env.Webhooks.Send(req)
 	return outcome{park: true}
 }

@@ -52,7 +52,7 @@ func (e *Engine) advance(ex *Execution, from *State, event string, t *Transition
 		}
 		e.recordStep(ex, from, event, to)
 		if next == "" {
-			e.end(ex, fmt.Sprintf("%s fired %s, which has no next widget", from.Name, event))
+			e.end(ex, from.Name+" fired "+event+", which has no next widget")
 			return
 		}
 		if n >= maxStepsPerRun {
@@ -80,8 +80,8 @@ func (e *Engine) recordStep(ex *Execution, from *State, event, to string) {
 	ex.Steps = append(ex.Steps, st)
 	ex.DateUpdated = now
 	e.env.Record(product, "step.created", st.SID,
-		fmt.Sprintf("execution %s: %s --%s--> %s", ex.SID, from.Name, event, to),
-		e.refs(ex, map[string]string{"event": event, "transitioned_from": from.Name, "transitioned_to": to}))
+		"execution "+ex.SID+": "+from.Name+" --"+event+"--> "+to,
+		e.refs(ex, "event", event, "transitioned_from", from.Name, "transitioned_to", to))
 }
 
 // runWidget executes one widget.
@@ -129,7 +129,7 @@ func prop(st *State, key string) string { return scalarString(st.Properties[key]
 // widgetFailed records why a widget took its failure path.
 func (e *Engine) widgetFailed(ex *Execution, st *State, why string) {
 	e.env.Record(product, "widget.failed", ex.SID, fmt.Sprintf("widget %s (%s) failed: %s", st.Name, st.Type, why),
-		e.refs(ex, map[string]string{"widget": st.Name, "widget_type": st.Type}))
+		e.refs(ex, "widget", st.Name, "widget_type", st.Type))
 }
 
 // runSplit evaluates match transitions in order; the first whose conditions
@@ -236,14 +236,14 @@ func (e *Engine) runSendToFlex(ex *Execution, st *State) outcome {
 // to the agent only.
 func (e *Engine) handOff(ex *Execution) {
 	e.handedOff[ex.WebhookSID] = true
-	refs := e.refs(ex, map[string]string{"webhook_sid": ex.WebhookSID})
+	refs := e.refs(ex, "webhook_sid", ex.WebhookSID)
 	if err := e.conv.RemoveWebhook(ex.ConversationSID, ex.WebhookSID); err != nil {
 		e.env.Record(product, "handoff.failed", ex.SID,
 			fmt.Sprintf("could not remove studio webhook %s from %s: %v", ex.WebhookSID, ex.ConversationSID, err), refs)
 		return
 	}
 	e.env.Record(product, "conversation.handed_off", ex.SID,
-		fmt.Sprintf("conversation %s handed off to Flex; studio webhook %s removed", ex.ConversationSID, ex.WebhookSID), refs)
+		"conversation "+ex.ConversationSID+" handed off to Flex; studio webhook "+ex.WebhookSID+" removed", refs)
 }
 
 // intProp renders an integer property within [min, max], def when empty.
@@ -320,7 +320,7 @@ func (e *Engine) runSendAndWait(ex *Execution, st *State) outcome {
 	})
 	e.env.Record(product, "execution.waiting", ex.SID,
 		fmt.Sprintf("execution %s waits in %s for a reply (timeout %ds)", ex.SID, st.Name, timeout),
-		e.refs(ex, map[string]string{"widget": st.Name}))
+		e.refs(ex, "widget", st.Name))
 	return outcome{park: true}
 }
 
