@@ -27,7 +27,11 @@ func (a flexConversations) Conversation(sid string) (flex.ConversationInfo, erro
 		return flex.ConversationInfo{}, err
 	}
 	info := flex.ConversationInfo{SID: conv.SID, ChatServiceSID: conv.ChatServiceSID, State: conv.State}
-	_ = json.Unmarshal([]byte(conv.Attributes), &info.Attributes)
+	if conv.Attributes == "{}" {
+		info.Attributes = map[string]any{} // what decoding gives, without the decoder
+	} else {
+		_ = json.Unmarshal([]byte(conv.Attributes), &info.Attributes)
+	}
 	if typ, addr, proxy, ok := a.c.CustomerBinding(sid); ok {
 		info.ChannelType, info.CustomerAddress, info.ProxyAddress = typ, addr, proxy
 	}
@@ -51,7 +55,8 @@ func (a flexTaskRouter) CreateTask(p flex.TaskSpec) (flex.TaskInfo, error) {
 	if err != nil {
 		return flex.TaskInfo{}, err
 	}
-	params := taskrouter.CreateTaskParams{WorkflowSID: wf, Attributes: p.Attributes, Priority: p.Priority, TaskChannel: p.TaskChannel}
+	params := taskrouter.CreateTaskParams{WorkflowSID: wf, Attributes: p.Attributes, AttributesMap: p.AttributesMap,
+		Priority: p.Priority, TaskChannel: p.TaskChannel}
 	if p.Timeout != nil {
 		params.Timeout = *p.Timeout
 	}

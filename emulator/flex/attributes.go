@@ -1,5 +1,10 @@
 package flex
 
+import (
+	"math"
+	"unicode/utf8"
+)
+
 // Task attribute keys Flex writes itself (section 3.1 of the reference).
 const (
 	attrConversationSID = "conversationSid"
@@ -37,6 +42,42 @@ func flexAttributes(conv ConversationInfo, ch ChannelParams) map[string]any {
 	}
 	a["conversations"] = map[string]any{"initiated_by": ch.InitiatedBy}
 	return a
+}
+
+// decodesTo reports whether v, marshalled by encoding/json and decoded
+// again into an any, comes back deeply equal: it holds only the types
+// decoding produces (maps, lists, strings, float64, bool, nil) and its keys
+// and strings are valid UTF-8 (encoding/json replaces invalid bytes).
+func decodesTo(v any) bool {
+	switch x := v.(type) {
+	case nil, bool:
+		return true
+	case float64:
+		return !math.IsInf(x, 0) && !math.IsNaN(x)
+	case string:
+		return utf8.ValidString(x)
+	case map[string]any:
+		if x == nil {
+			return false // marshals as null
+		}
+		for k, e := range x {
+			if !utf8.ValidString(k) || !decodesTo(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		if x == nil {
+			return false
+		}
+		for _, e := range x {
+			if !decodesTo(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // mergeAttributes overlays the caller's attributes on Flex's: the caller's

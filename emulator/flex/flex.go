@@ -57,6 +57,10 @@ type TaskSpec struct {
 	TaskChannel string
 	// Attributes is JSON object text.
 	Attributes string
+	// AttributesMap, when set, equals Attributes decoded by encoding/json
+	// (reflect.DeepEqual); the task may keep it, so the caller must not
+	// change it afterwards.
+	AttributesMap map[string]any
 	// Priority and Timeout are nil for TaskRouter's defaults.
 	Priority, Timeout *int
 }

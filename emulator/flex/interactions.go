@@ -269,6 +269,12 @@ func (e *Engine) resolveWorkspace(param string, r RoutingParams) (string, error)
 // carrying the attributes Flex adds. Nothing is stored unless every step,
 // task creation included, succeeds.
 func (e *Engine) CreateInteraction(p CreateInteractionParams) (*Interaction, error) {
+	return e.createInteraction(p, nil)
+}
+
+// createInteraction is CreateInteraction; known, when set, is the
+// conversation p names, already looked up under the same lock.
+func (e *Engine) createInteraction(p CreateInteractionParams, known *ConversationInfo) (*Interaction, error) {
 	if err := validateChannel(p.Channel); err != nil {
 		return nil, err
 	}
@@ -286,8 +292,11 @@ func (e *Engine) CreateInteraction(p CreateInteractionParams) (*Interaction, err
 			return nil, twilio.Conflict(twilio.CodeConflict, "Interaction %s already exists", p.SID)
 		}
 	}
-	conv, err := e.conv.Conversation(p.Channel.Properties.MediaChannelSID)
-	if err != nil {
+	var conv ConversationInfo
+	var err error
+	if known != nil && known.SID == p.Channel.Properties.MediaChannelSID {
+		conv = *known
+	} else if conv, err = e.conv.Conversation(p.Channel.Properties.MediaChannelSID); err != nil {
 		return nil, fmt.Errorf("flex: looking up conversation %s: %w", p.Channel.Properties.MediaChannelSID, err)
 	}
 	ws, err := e.resolveWorkspace("Routing", p.Routing)
@@ -325,11 +334,11 @@ func (e *Engine) CreateInteraction(p CreateInteractionParams) (*Interaction, err
 	e.order = append(e.order, in.SID)
 	e.channels[ch.SID] = ch
 	e.env.Record(product, "interaction.created", in.SID,
-		fmt.Sprintf("interaction %s created for conversation %s (%s, task %s)", in.SID, conv.SID, in.ChannelType, task.SID),
+		"interaction "+in.SID+" created for conversation "+conv.SID+" ("+in.ChannelType+", task "+task.SID+")",
 		map[string]string{"conversation_sid": conv.SID, "channel_sid": ch.SID, "task_sid": task.SID,
 			"workspace_sid": task.WorkspaceSID, "workflow_sid": task.WorkflowSID, "workflow_name": task.WorkflowName})
 	e.env.Record(product, "channel.created", ch.SID,
-		fmt.Sprintf("interaction channel %s (%s) active on conversation %s", ch.SID, ch.Type, conv.SID),
+		"interaction channel "+ch.SID+" ("+ch.Type+") active on conversation "+conv.SID,
 		map[string]string{"interaction_sid": in.SID, "conversation_sid": conv.SID, "task_sid": task.SID})
 	e.addInvite(ch, inviteSID, task, now)
 	// The customer's media properties are built when read (see view).
@@ -350,8 +359,12 @@ func (e *Engine) createTask(ws string, r RoutingParams, attrs map[string]any) (*
 	if tc == "" {
 		tc = r.TaskChannelUniqueName
 	}
-	task, err := e.tr.CreateTask(TaskSpec{WorkspaceSID: ws, WorkflowSID: r.WorkflowSID, TaskChannel: tc,
-		Attributes: string(text), Priority: r.Priority, Timeout: r.Timeout})
+	spec := TaskSpec{WorkspaceSID: ws, WorkflowSID: r.WorkflowSID, TaskChannel: tc,
+		Attributes: string(text), Priority: r.Priority, Timeout: r.Timeout}
+	if decodesTo(attrs) {
+		spec.AttributesMap = attrs // what decoding text would give: TaskRouter need not decode it again
+	}
+	task, err := e.tr.CreateTask(spec)
 	if err != nil {
 		return nil, fmt.Errorf("flex: creating task on workflow %s: %w", r.WorkflowSID, err)
 	}
@@ -400,8 +413,11 @@ type SendToFlexParams struct {
 	Workflow        string // WW… SID (passed through to TaskRouter unchanged)
 	TaskChannel     string // TC… SID or unique name
 	Attributes      string // rendered JSON object text
-	Priority        int
-	Timeout         int
+	// AttributesMap, when set, is Attributes already decoded by
+	// encoding/json (Studio decodes them too); it is read, never changed.
+	AttributesMap map[string]any
+	Priority      int
+	Timeout       int
 }
 
 // SendToFlex is what Studio's Send to Flex widget does for a Conversations
@@ -410,7 +426,13 @@ type SendToFlexParams struct {
 // has none), and return the task SID.
 func (e *Engine) SendToFlex(p SendToFlexParams) (string, error) {
 	attrs := map[string]any{}
-	if strings.TrimSpace(p.Attributes) != "" {
+	if p.AttributesMap != nil {
+		// Decoded already: only the limits ParseJSONObject applies remain.
+		if err := twilio.CheckJSON("Attributes", p.Attributes, twilio.MaxJSONBytes); err != nil {
+			return "", err
+		}
+		attrs = p.AttributesMap
+	} else if strings.TrimSpace(p.Attributes) != "" {
 		m, err := twilio.ParseJSONObject("Attributes", p.Attributes)
 		if err != nil {
 			return "", err
@@ -438,7 +460,7 @@ func (e *Engine) SendToFlex(p SendToFlexParams) (string, error) {
 	if timeout > 0 {
 		r.Timeout = &timeout
 	}
-	in, err := e.CreateInteraction(CreateInteractionParams{Channel: ch, Routing: r})
+	in, err := e.createInteraction(CreateInteractionParams{Channel: ch, Routing: r}, &conv)
 	if err != nil {
 		return "", err
 	}

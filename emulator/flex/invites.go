@@ -27,7 +27,7 @@ func (e *Engine) addInvite(ch *Channel, sid string, task *TaskInfo, now time.Tim
 	ch.invites = append(ch.invites, inv)
 	e.taskChannel[task.SID] = ch.SID
 	e.env.Record(product, "invite.created", sid,
-		fmt.Sprintf("invite %s routes channel %s as task %s", sid, ch.SID, task.SID),
+		"invite "+sid+" routes channel "+ch.SID+" as task "+task.SID,
 		map[string]string{"interaction_sid": ch.InteractionSID, "channel_sid": ch.SID, "task_sid": task.SID,
 			"conversation_sid": ch.ConversationSID, "workflow_sid": task.WorkflowSID, "workflow_name": task.WorkflowName})
 	return inv

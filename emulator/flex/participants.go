@@ -82,7 +82,7 @@ func (e *Engine) addParticipant(ch *Channel, p *Participant) {
 		}
 	}
 	e.env.Record(product, "participant.created", p.SID,
-		fmt.Sprintf("%s participant %s joined interaction channel %s", p.Type, p.SID, ch.SID), refs)
+		p.Type+" participant "+p.SID+" joined interaction channel "+ch.SID, refs)
 }
 
 // CreateParticipant adds a participant record to a channel. It only records

@@ -215,6 +215,7 @@ func (e *Engine) runSendToFlex(ex *Execution, st *State) outcome {
 	if err := json.Unmarshal([]byte(p.Attributes), &attrs); err != nil || attrs == nil {
 		return fail(fmt.Sprintf("attributes are not a JSON object after rendering: %q", p.Attributes))
 	}
+	p.AttributesMap = attrs
 	if p.Priority, err = intProp(e, ex, st, "priority", 0, 0, 1<<31-1); err != nil {
 		return fail(err.Error())
 	}

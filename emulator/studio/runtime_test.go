@@ -43,8 +43,9 @@ func TestInboundToFlexExample(t *testing.T) {
 				t.Errorf("attributes = %v, want %v", attrs, wantAttrs)
 			}
 			wantCall := SendToFlexParams{ConversationSID: convSID, Workflow: "WW00000000000000000000000000000001",
-				TaskChannel: "TC00000000000000000000000000000001", Attributes: call.Attributes, Priority: 0, Timeout: 3600}
-			if call != wantCall {
+				TaskChannel: "TC00000000000000000000000000000001", Attributes: call.Attributes, AttributesMap: wantAttrs,
+				Priority: 0, Timeout: 3600}
+			if !reflect.DeepEqual(call, wantCall) {
 				t.Errorf("call = %+v", call)
 			}
 

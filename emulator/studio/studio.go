@@ -34,8 +34,11 @@ type SendToFlexParams struct {
 	Workflow        string // WW… SID or friendly name
 	TaskChannel     string // TC… SID or unique name
 	Attributes      string // rendered JSON object text
-	Priority        int
-	Timeout         int
+	// AttributesMap is Attributes decoded by encoding/json, shared: the
+	// receiver must not change it.
+	AttributesMap map[string]any
+	Priority      int
+	Timeout       int
 }
 
 // Conversations is what Studio needs from Conversations.

@@ -250,7 +250,7 @@ func (e *Engine) reservationEvent(typ string, r *Reservation) Event {
 }
 
 func (e *Engine) emitReservation(typ string, r *Reservation, summary string) {
-	refs := taskRefs(r.task)
+	refs := taskRefsFor(r.task, 4)
 	refs["reservation_sid"], refs["worker_sid"], refs["worker_name"] = r.SID, r.WorkerSID, r.WorkerName
 	refs["reservation_status"] = r.ReservationStatus
 	e.emit(e.reservationEvent(typ, r), r.SID, summary, refs)

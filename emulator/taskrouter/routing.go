@@ -23,6 +23,7 @@ package taskrouter
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,20 +97,21 @@ func (e *Engine) enterStep(ws *Workspace, t *Task, f *filterConfig, fi, ti int, 
 	if f != nil {
 		filterName, filterExpr = f.name, f.exprSrc
 	}
-	refs := taskRefs(t)
+	target := strconv.Itoa(ti)
+	refs := taskRefsFor(t, 4)
 	refs["workflow_filter_name"], refs["workflow_filter_expression"] = filterName, filterExpr
-	refs["workflow_target_index"] = fmt.Sprint(ti)
+	refs["workflow_target_index"] = target
 	if tg.exprSrc != "" {
 		refs["workflow_filter_target_expression"] = tg.exprSrc
 	}
 	e.emit(e.taskEvent("workflow.target-matched", t), t.SID,
-		fmt.Sprintf("task %s matched %s target %d -> queue %s", t.SID, filterName, ti, q.FriendlyName), refs)
+		"task "+t.SID+" matched "+filterName+" target "+target+" -> queue "+q.FriendlyName, refs)
 	if prevQueue != "" && prevQueue != q.SID {
 		refs := taskRefs(t)
 		refs["previous_task_queue_sid"] = prevQueue
 		e.emit(e.taskEvent("task-queue.moved", t), t.SID, fmt.Sprintf("task %s moved to queue %s", t.SID, q.FriendlyName), refs)
 	}
-	e.emit(e.taskEvent("task-queue.entered", t), t.SID, fmt.Sprintf("task %s entered queue %s", t.SID, q.FriendlyName), taskRefs(t))
+	e.emit(e.taskEvent("task-queue.entered", t), t.SID, "task "+t.SID+" entered queue "+q.FriendlyName, taskRefs(t))
 	q.enqueue(t)
 	t.queued = true
 	if !deadline.IsZero() {
@@ -520,7 +522,7 @@ func (e *Engine) createReservation(ws *Workspace, t *Task, w *Worker) {
 		t.AttributesMap = nil // not routed again unless a reservation ends (see attrs)
 	}
 	e.emitReservation("reservation.created", r,
-		fmt.Sprintf("reservation %s pending for worker %s on task %s (queue %s)", r.SID, w.FriendlyName, t.SID, t.TaskQueueFriendlyName))
+		"reservation "+r.SID+" pending for worker "+w.FriendlyName+" on task "+t.SID+" (queue "+t.TaskQueueFriendlyName+")")
 	if !ws.MultiTaskEnabled && t.queue.ReservationActivitySID != "" && w.ActivitySID != t.queue.ReservationActivitySID {
 		if act := ws.activities.get(t.queue.ReservationActivitySID); act != nil {
 			e.moveWorker(ws, w, act)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -153,9 +154,13 @@ type CreateTaskParams struct {
 	SID         string // optional pinned SID (fixtures)
 	WorkflowSID string // optional when the workspace has exactly one workflow
 	Attributes  string // JSON object, default "{}"
-	Priority    *int   // default 0; a matching target's priority overrides it
-	Timeout     int    // seconds, 0 = 86400, max 1209600
-	TaskChannel string // unique name or TC SID, default "default"
+	// AttributesMap, when set, is Attributes already decoded (equal to what
+	// encoding/json decodes it to), which the task keeps: the caller must
+	// not change it. Attributes is still checked against the limits.
+	AttributesMap map[string]any
+	Priority      *int   // default 0; a matching target's priority overrides it
+	Timeout       int    // seconds, 0 = 86400, max 1209600
+	TaskChannel   string // unique name or TC SID, default "default"
 	// VirtualStartTime orders the task as if created then (not in the future).
 	VirtualStartTime time.Time
 	RoutingTarget    string
@@ -182,7 +187,13 @@ func (e *Engine) CreateTask(wsSID string, p CreateTaskParams) (*Task, error) {
 	default:
 		return nil, twilio.InvalidParam("WorkflowSid", "required when the workspace has %d workflows", len(ws.workflows.list))
 	}
-	attrs, m, err := parseAttributes(p.Attributes)
+	var attrs string
+	var m map[string]any
+	if p.AttributesMap != nil && strings.TrimSpace(p.Attributes) != "" {
+		attrs, m, err = p.Attributes, p.AttributesMap, checkAttributes(p.Attributes)
+	} else {
+		attrs, m, err = parseAttributes(p.Attributes)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -226,9 +237,9 @@ func (e *Engine) CreateTask(wsSID string, p CreateTaskParams) (*Task, error) {
 	ws.tasks.add(sid, t)
 	t.ttlTimer = e.env.Clock.AfterFunc(time.Duration(t.Timeout)*time.Second, func() { e.ttlExpired(ws, t) })
 	e.emit(e.taskEvent("task.created", t), sid,
-		fmt.Sprintf("task %s created in workflow %s (channel %s, priority %d)", sid, wf.FriendlyName, ch.UniqueName, prio),
+		"task "+sid+" created in workflow "+wf.FriendlyName+" (channel "+ch.UniqueName+", priority "+strconv.Itoa(prio)+")",
 		taskRefs(t))
-	e.emit(e.taskEvent("workflow.entered", t), sid, fmt.Sprintf("task %s entered workflow %s", sid, wf.FriendlyName), taskRefs(t))
+	e.emit(e.taskEvent("workflow.entered", t), sid, "task "+sid+" entered workflow "+wf.FriendlyName, taskRefs(t))
 	e.route(ws, t, 0, 0, false)
 	return t, nil
 }
@@ -560,10 +571,14 @@ func (e *Engine) taskEvent(typ string, t *Task) Event {
 	return Event{Type: typ, WorkspaceSID: t.WorkspaceSID, TaskSID: t.SID, TaskQueueSID: t.TaskQueueSID, WorkflowSID: t.WorkflowSID}
 }
 
-func taskRefs(t *Task) map[string]string {
-	refs := map[string]string{"workspace_sid": t.WorkspaceSID, "task_sid": t.SID, "workflow_sid": t.WorkflowSID,
-		"workflow_name": t.WorkflowFriendlyName, "task_channel": t.TaskChannelUniqueName,
-		"assignment_status": t.AssignmentStatus}
+func taskRefs(t *Task) map[string]string { return taskRefsFor(t, 0) }
+
+// taskRefsFor is taskRefs with room for extra more refs.
+func taskRefsFor(t *Task, extra int) map[string]string {
+	refs := make(map[string]string, 8+extra)
+	refs["workspace_sid"], refs["task_sid"], refs["workflow_sid"] = t.WorkspaceSID, t.SID, t.WorkflowSID
+	refs["workflow_name"], refs["task_channel"] = t.WorkflowFriendlyName, t.TaskChannelUniqueName
+	refs["assignment_status"] = t.AssignmentStatus
 	if t.TaskQueueSID != "" {
 		refs["task_queue_sid"], refs["task_queue_name"] = t.TaskQueueSID, t.TaskQueueFriendlyName
 	}

@@ -493,6 +493,15 @@ func parseAttributes(text string) (string, map[string]any, error) {
 	return text, m, nil
 }
 
+// checkAttributes applies parseAttributes' limits to non-blank Attributes
+// text whose decoded value the caller already has.
+func checkAttributes(text string) error {
+	if err := twilio.CheckLength(twilio.CodeInvalidParameter, "Attributes", text, maxAttributesChars); err != nil {
+		return err
+	}
+	return twilio.CheckJSON("Attributes", text, twilio.MaxJSONBytes)
+}
+
 // parseExpr compiles an expression, naming param and the position in errors.
 func parseExpr(param, src string) (*expr.Expr, error) {
 	x, err := expr.Parse(src)
