@@ -16,13 +16,11 @@ const (
 // flexAttributes builds the descriptive attributes Flex adds to a
 // conversation task: channel type, direction and the customer address under
 // every name Flex UI and Insights read. SID keys are added separately, after
-// the caller's attributes are merged, so they always win.
-func flexAttributes(conv ConversationInfo, ch ChannelParams) map[string]any {
-	a := map[string]any{
-		"channelType": ch.Type,
-		"initiatedBy": ch.InitiatedBy,
-		"direction":   "outbound",
-	}
+// the caller's attributes are merged, so they always win. The map has room
+// for extra more keys.
+func flexAttributes(conv ConversationInfo, ch ChannelParams, extra int) map[string]any {
+	a := make(map[string]any, 9+extra)
+	a["channelType"], a["initiatedBy"], a["direction"] = ch.Type, ch.InitiatedBy, "outbound"
 	if ch.InitiatedBy == "customer" {
 		a["direction"] = "inbound"
 	}
@@ -82,12 +80,10 @@ func decodesTo(v any) bool {
 
 // mergeAttributes overlays the caller's attributes on Flex's: the caller's
 // keys win, except that the "customers" and "conversations" objects are
-// merged key by key.
+// merged key by key. It writes into flex, which the caller owns, and
+// returns it; user is not changed.
 func mergeAttributes(flex, user map[string]any) map[string]any {
-	out := make(map[string]any, len(flex)+len(user))
-	for k, v := range flex {
-		out[k] = v
-	}
+	out := flex
 	for k, v := range user {
 		if base, ok := out[k].(map[string]any); ok {
 			if over, ok := v.(map[string]any); ok && (k == "customers" || k == "conversations") {

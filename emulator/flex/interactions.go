@@ -321,7 +321,7 @@ func (e *Engine) createInteraction(p CreateInteractionParams, known *Conversatio
 	in.ChannelSID = ch.SID
 	inviteSID := twilio.NewSID("KG")
 
-	attrs := mergeAttributes(flexAttributes(conv, p.Channel), p.Routing.Attributes)
+	attrs := mergeAttributes(flexAttributes(conv, p.Channel, len(p.Routing.Attributes)+4), p.Routing.Attributes)
 	setSIDAttributes(attrs, conv.SID, in.SID, ch.SID, inviteSID)
 	task, err := e.createTask(ws, p.Routing, attrs)
 	if err != nil {
@@ -351,9 +351,15 @@ func (e *Engine) createInteraction(p CreateInteractionParams, known *Conversatio
 
 // createTask asks TaskRouter for the task of an interaction or invite.
 func (e *Engine) createTask(ws string, r RoutingParams, attrs map[string]any) (*TaskInfo, error) {
-	text, err := json.Marshal(attrs)
-	if err != nil {
-		return nil, fmt.Errorf("flex: encoding task attributes: %w", err)
+	exact := decodesTo(attrs)
+	var text []byte
+	if exact {
+		text = appendJSON(make([]byte, 0, 1024), attrs) // what json.Marshal gives, without reflection
+	} else {
+		var err error
+		if text, err = json.Marshal(attrs); err != nil {
+			return nil, fmt.Errorf("flex: encoding task attributes: %w", err)
+		}
 	}
 	tc := r.TaskChannelSID
 	if tc == "" {
@@ -361,7 +367,7 @@ func (e *Engine) createTask(ws string, r RoutingParams, attrs map[string]any) (*
 	}
 	spec := TaskSpec{WorkspaceSID: ws, WorkflowSID: r.WorkflowSID, TaskChannel: tc,
 		Attributes: string(text), Priority: r.Priority, Timeout: r.Timeout}
-	if decodesTo(attrs) {
+	if exact {
 		spec.AttributesMap = attrs // what decoding text would give: TaskRouter need not decode it again
 	}
 	task, err := e.tr.CreateTask(spec)

@@ -53,7 +53,7 @@ func (e *Engine) CreateInvite(interactionSID, channelSID string, r RoutingParams
 		return Invite{}, err
 	}
 	sid := twilio.NewSID("KG")
-	attrs := mergeAttributes(map[string]any{}, r.Attributes)
+	attrs := mergeAttributes(make(map[string]any, len(r.Attributes)+4), r.Attributes)
 	setSIDAttributes(attrs, ch.ConversationSID, ch.InteractionSID, ch.SID, sid)
 	task, err := e.createTask(ws, r, attrs)
 	if err != nil {
