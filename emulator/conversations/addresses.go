@@ -82,8 +82,6 @@ var (
 )
 
 var (
-	e164Pattern    = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
-	shortCode      = regexp.MustCompile(`^[0-9]{3,8}$`)
 	countryPattern = regexp.MustCompile(`^[A-Za-z]{2}$`)
 )
 
@@ -285,11 +283,11 @@ func (e *Engine) applyAutoCreation(cur AutoCreation, p AutoCreationParams) (Auto
 func validateConfiguredAddress(typ, addr string) error {
 	switch typ {
 	case "sms":
-		if !e164Pattern.MatchString(addr) && !shortCode.MatchString(addr) {
+		if !isE164(addr) && !isShortCode(addr) {
 			return twilio.InvalidParam("Address", "%q is not an E.164 phone number (+13115552368) or short code", addr)
 		}
 	case "whatsapp":
-		if !strings.HasPrefix(addr, "whatsapp:") || !e164Pattern.MatchString(strings.TrimPrefix(addr, "whatsapp:")) {
+		if !strings.HasPrefix(addr, "whatsapp:") || !isE164(strings.TrimPrefix(addr, "whatsapp:")) {
 			return twilio.InvalidParam("Address", "%q is not a WhatsApp address (whatsapp:+13115552368)", addr)
 		}
 	}
@@ -368,4 +366,25 @@ func addressRefs(a *AddressConfiguration) map[string]string {
 		refs["chat_service_sid"] = a.AutoCreation.ConversationServiceSID
 	}
 	return refs
+}
+
+// isE164 reports whether s is an E.164 number: "+", a non-zero digit and up
+// to 14 more digits (^\+[1-9][0-9]{1,14}$).
+func isE164(s string) bool {
+	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	return allDigits(s[1:])
+}
+
+// isShortCode reports whether s is a short code: 3 to 8 digits.
+func isShortCode(s string) bool { return len(s) >= 3 && len(s) <= 8 && allDigits(s) }
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -185,18 +185,18 @@ func (e *Engine) checkBinding(address, proxy string) (*MessagingBinding, error) 
 	}
 	switch typ {
 	case "sms":
-		if !e164Pattern.MatchString(address) {
+		if !isE164(address) {
 			return nil, twilio.InvalidParam("MessagingBinding.Address", "%q is not an E.164 phone number", address)
 		}
-		if !e164Pattern.MatchString(proxy) && !shortCode.MatchString(proxy) {
+		if !isE164(proxy) && !isShortCode(proxy) {
 			return nil, twilio.NewError(http.StatusBadRequest, CodeProxyAddressInvalid,
 				"MessagingBinding.ProxyAddress %q is not an E.164 phone number or short code", proxy)
 		}
 	case "whatsapp":
-		if !e164Pattern.MatchString(strings.TrimPrefix(address, "whatsapp:")) {
+		if !isE164(strings.TrimPrefix(address, "whatsapp:")) {
 			return nil, twilio.InvalidParam("MessagingBinding.Address", "%q is not a WhatsApp address (whatsapp:+15551234567)", address)
 		}
-		if !e164Pattern.MatchString(strings.TrimPrefix(proxy, "whatsapp:")) {
+		if !isE164(strings.TrimPrefix(proxy, "whatsapp:")) {
 			return nil, twilio.NewError(http.StatusBadRequest, CodeProxyAddressInvalid,
 				"MessagingBinding.ProxyAddress %q is not a WhatsApp address (whatsapp:+15551234567)", proxy)
 		}
