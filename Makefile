@@ -2,7 +2,7 @@
 GO ?= go
 MSG ?= hello
 
-.PHONY: up send test vet unit bench bench-load bench-http bench-http-prism soak heap build fuzz node-deps
+.PHONY: up send test vet unit bench bench-load bench-http bench-http-prism figures soak heap build fuzz node-deps
 
 up: ## run the emulator on 127.0.0.1:7070 with the embedded default fixture
 	$(GO) run ./cmd/emulator up
@@ -36,6 +36,9 @@ bench-http: ## GET list load over HTTP: flexemu in-process, 8 keep-alive connect
 
 bench-http-prism: ## the same load against Stoplight Prism mocking Twilio's spec (npx), then flexemu, and the ratio
 	scripts/bench-http-prism.sh $(TWILIO_OAI_SPEC)
+
+figures: ## every hardening figure side by side in one run (heap, inbound load, shutdown, soak, GET lists vs Prism)
+	scripts/figures.sh
 
 fuzz: ## run each fuzz target for a while
 	$(GO) test -run='^$$' -fuzz=FuzzServer -fuzztime=60s ./emulator/
