@@ -57,7 +57,7 @@ func (e *Emulator) controlRoutes() http.Handler {
 			twilio.WriteError(w, err)
 			return
 		}
-		body := append(tr.appendJSON(make([]byte, 0, 512+320*len(tr.Entries))), '\n')
+		body := append(tr.appendJSON(make([]byte, 0, 512+640*len(tr.Entries))), '\n') // entries average ~550 bytes: one allocation
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusCreated)

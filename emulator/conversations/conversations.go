@@ -170,7 +170,7 @@ func (e *Engine) insertConversation(c *conversation) {
 	if c.UniqueName != "" {
 		refs["unique_name"] = c.UniqueName
 	}
-	e.record("conversation.created", c.SID, fmt.Sprintf("conversation %s created (%s)", c.SID, c.State), refs)
+	e.record("conversation.created", c.SID, "conversation "+c.SID+" created ("+c.State+")", refs)
 }
 
 // Conversation returns a conversation by SID, in any service of the account

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -189,13 +190,13 @@ func (e *Engine) insertMessage(c *conversation, m *Message) {
 	if m.ParticipantSID != "" {
 		refs["participant_sid"] = m.ParticipantSID
 	}
-	e.record("message.created", m.SID, fmt.Sprintf("message #%d by %s in conversation %s: %q", m.Index, m.Author, c.SID, m.Body), refs)
+	e.record("message.created", m.SID, "message #"+strconv.Itoa(m.Index)+" by "+m.Author+" in conversation "+c.SID+": "+strconv.Quote(m.Body), refs)
 	for _, x := range c.participants {
 		b := x.Binding
 		if b == nil || b.Address == "" || b.Address == m.Author {
 			continue
 		}
-		e.record("message.sent", m.SID, fmt.Sprintf("%s message to %s from %s: %q", b.Type, b.Address, b.ProxyAddress, m.Body),
+		e.record("message.sent", m.SID, b.Type+" message to "+b.Address+" from "+b.ProxyAddress+": "+strconv.Quote(m.Body),
 			map[string]string{"conversation_sid": c.SID, "message_sid": m.SID, "participant_sid": x.SID,
 				"channel_type": b.Type, "to": b.Address, "from": b.ProxyAddress})
 	}

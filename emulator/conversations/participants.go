@@ -221,7 +221,7 @@ func (e *Engine) insertParticipant(c *conversation, part *Participant) {
 		refs["address"], refs["proxy_address"], refs["channel_type"] = b.Address, b.ProxyAddress, b.Type
 		who = b.Type + " " + b.Address + " via " + b.ProxyAddress
 	}
-	e.record("participant.created", part.SID, fmt.Sprintf("participant %s (%s) joined conversation %s", part.SID, who, c.SID), refs)
+	e.record("participant.created", part.SID, "participant "+part.SID+" ("+who+") joined conversation "+c.SID, refs)
 }
 
 // Participant returns one participant of a conversation by MB SID or by

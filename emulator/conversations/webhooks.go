@@ -325,7 +325,7 @@ func (e *Engine) insertWebhook(c *conversation, w *Webhook) {
 	} else {
 		refs["url"] = w.URL
 	}
-	e.record("webhook.created", w.SID, fmt.Sprintf("%s webhook %s on conversation %s → %s", w.Target, w.SID, c.SID, dest), refs)
+	e.record("webhook.created", w.SID, w.Target+" webhook "+w.SID+" on conversation "+c.SID+" → "+dest, refs)
 }
 
 // replay sends existing messages from index onwards to a new webhook as
@@ -407,7 +407,7 @@ func (e *Engine) DeleteWebhook(conversationSID, webhookSID string) error {
 			break
 		}
 	}
-	e.record("webhook.deleted", w.SID, fmt.Sprintf("%s webhook %s removed from conversation %s", w.Target, w.SID, c.SID),
+	e.record("webhook.deleted", w.SID, w.Target+" webhook "+w.SID+" removed from conversation "+c.SID,
 		map[string]string{"conversation_sid": c.SID, "webhook_sid": w.SID, "target": w.Target})
 	return nil
 }
