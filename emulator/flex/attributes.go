@@ -20,11 +20,13 @@ const (
 // for extra more keys.
 func flexAttributes(conv ConversationInfo, ch ChannelParams, extra int) map[string]any {
 	a := make(map[string]any, 9+extra)
-	a["channelType"], a["initiatedBy"], a["direction"] = ch.Type, ch.InitiatedBy, "outbound"
+	var initiatedBy any = ch.InitiatedBy // boxed once, stored twice
+	a["channelType"], a["initiatedBy"], a["direction"] = ch.Type, initiatedBy, "outbound"
 	if ch.InitiatedBy == "customer" {
 		a["direction"] = "inbound"
 	}
-	if addr := conv.CustomerAddress; addr != "" {
+	if conv.CustomerAddress != "" {
+		var addr any = conv.CustomerAddress // boxed once, stored up to six times
 		a["customerAddress"] = addr
 		a["customerName"] = addr
 		a["name"] = addr
@@ -38,7 +40,7 @@ func flexAttributes(conv ConversationInfo, ch ChannelParams, extra int) map[stri
 		}
 		a["customers"] = customers
 	}
-	a["conversations"] = map[string]any{"initiated_by": ch.InitiatedBy}
+	a["conversations"] = map[string]any{"initiated_by": initiatedBy}
 	return a
 }
 
@@ -106,15 +108,16 @@ func mergeAttributes(flex, user map[string]any) map[string]any {
 // setSIDAttributes writes the SID keys Flex owns, overriding any the caller
 // sent: Flex UI and Insights find the conversation and interaction by them.
 func setSIDAttributes(a map[string]any, conversationSID, interactionSID, channelSID, inviteSID string) {
-	a[attrConversationSID] = conversationSID
-	a[attrInteractionSID] = interactionSID
+	var convSID, inSID any = conversationSID, interactionSID // boxed once, stored twice
+	a[attrConversationSID] = convSID
+	a[attrInteractionSID] = inSID
 	a[attrChannelSID] = channelSID
 	a[attrInviteSID] = inviteSID
 	conv, _ := a["conversations"].(map[string]any)
 	if conv == nil {
 		conv = map[string]any{}
 	}
-	conv["conversation_id"] = interactionSID
-	conv["media"] = []any{map[string]any{"type": "ChatTranscript", "sid": conversationSID}}
+	conv["conversation_id"] = inSID
+	conv["media"] = []any{map[string]any{"type": "ChatTranscript", "sid": convSID}}
 	a["conversations"] = conv
 }

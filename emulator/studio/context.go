@@ -36,29 +36,38 @@ func conversationContext(flowSID string, m ConversationMessage, webhookSID strin
 	if customer == "" {
 		customer = m.Author
 	}
-	index := strconv.Itoa(m.Index)
+	// Each value is boxed in an interface once and shared by
+	// trigger.conversation and trigger.message (strings are immutable):
+	// storing a string in a map[string]any allocates its box.
+	var (
+		account, service, conv  any = m.AccountSID, m.ChatServiceSID, m.ConversationSID
+		msgSID, msgService, par any = m.MessageSID, m.MessagingServiceSID, m.ParticipantSID
+		author, body, attrsV    any = m.Author, m.Body, attrs
+		index, dateV, source    any = strconv.Itoa(m.Index), date, m.Source
+		hook, flow, cust        any = webhookSID, flowSID, customer
+	)
 	// trigger.conversation and trigger.message carry the same payload, each
 	// map built at its final size.
 	payload := func(channelAttrs map[string]any) map[string]any {
 		return map[string]any{
 			"EventType":           "onMessageAdded",
-			"AccountSid":          m.AccountSID,
-			"ChatServiceSid":      m.ChatServiceSID,
-			"InstanceSid":         m.ChatServiceSID,
-			"ConversationSid":     m.ConversationSID,
-			"ChannelSid":          m.ConversationSID,
-			"MessageSid":          m.MessageSID,
-			"MessagingServiceSid": m.MessagingServiceSID,
-			"ParticipantSid":      m.ParticipantSID,
-			"Author":              m.Author,
-			"From":                m.Author,
-			"To":                  m.ConversationSID,
-			"Body":                m.Body,
-			"Attributes":          attrs,
+			"AccountSid":          account,
+			"ChatServiceSid":      service,
+			"InstanceSid":         service,
+			"ConversationSid":     conv,
+			"ChannelSid":          conv,
+			"MessageSid":          msgSID,
+			"MessagingServiceSid": msgService,
+			"ParticipantSid":      par,
+			"Author":              author,
+			"From":                author,
+			"To":                  conv,
+			"Body":                body,
+			"Attributes":          attrsV,
 			"Index":               index,
-			"DateCreated":         date,
-			"Source":              m.Source,
-			"WebhookSid":          webhookSID,
+			"DateCreated":         dateV,
+			"Source":              source,
+			"WebhookSid":          hook,
 			"RetryCount":          "0",
 			"ChannelAttributes":   channelAttrs,
 		}
@@ -70,7 +79,7 @@ func conversationContext(flowSID string, m ConversationMessage, webhookSID strin
 		legacyAttrs[k] = deepCopy(v)
 	}
 	if _, ok := legacyAttrs["from"]; !ok {
-		legacyAttrs["from"] = customer
+		legacyAttrs["from"] = cust
 	}
 	if _, ok := legacyAttrs["channel_type"]; !ok {
 		legacyAttrs["channel_type"] = channelTypeOfSource(m.Source)
@@ -79,13 +88,13 @@ func conversationContext(flowSID string, m ConversationMessage, webhookSID strin
 
 	return map[string]any{
 		"flow": map[string]any{
-			"flow_sid":  flowSID,
-			"sid":       flowSID,
+			"flow_sid":  flow,
+			"sid":       flow,
 			"channel":   map[string]any{"address": m.ProxyAddress},
 			"variables": map[string]any{},
 			"data":      map[string]any{},
 		},
-		"contact": map[string]any{"channel": map[string]any{"address": customer}},
+		"contact": map[string]any{"channel": map[string]any{"address": cust}},
 		"trigger": map[string]any{"conversation": conversation, "message": message},
 		"widgets": map[string]any{},
 	}
