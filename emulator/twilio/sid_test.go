@@ -28,3 +28,15 @@ func TestIsSIDMatchesPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestNewSIDUnique mints SIDs across several refills of the random pool.
+func TestNewSIDUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 3*4096/16+7; i++ {
+		s := NewSID("WT")
+		if !IsSID(s, "WT") || seen[s] {
+			t.Fatalf("NewSID #%d = %q (valid %v, repeated %v)", i, s, IsSID(s, "WT"), seen[s])
+		}
+		seen[s] = true
+	}
+}
