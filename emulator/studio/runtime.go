@@ -211,8 +211,17 @@ func (e *Engine) runSendToFlex(ex *Execution, st *State) outcome {
 	if p.Attributes, err = e.render(ex, attrSrc); err != nil {
 		return fail("rendering attributes: " + err.Error())
 	}
+	// What json.Unmarshal into a map gives (nil for null, an error for
+	// anything but an object), decoded without reflection.
 	var attrs map[string]any
-	if err := json.Unmarshal([]byte(p.Attributes), &attrs); err != nil || attrs == nil {
+	if json.Valid([]byte(p.Attributes)) {
+		v, ok := twilio.DecodeValidJSON(p.Attributes)
+		attrs, _ = v.(map[string]any)
+		if !ok {
+			attrs = nil
+		}
+	}
+	if attrs == nil {
 		return fail(fmt.Sprintf("attributes are not a JSON object after rendering: %q", p.Attributes))
 	}
 	p.AttributesMap = attrs
