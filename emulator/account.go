@@ -180,6 +180,29 @@ const MaxTraceEntries = 1000
 // REST API; a rejection (non-2xx, no answer within 5 s) drops the message:
 // the error wraps conversations.ErrRejected and the timeline shows why.
 func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) {
+	tr, start, err := a.inbound(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	tr.Entries, tr.Truncated = a.timeline.Caused(start, tr.Cause, MaxTraceEntries)
+	return tr, nil
+}
+
+// inboundJSON is Inbound answering its trace as JSON appended to b, the
+// entries encoded straight from the timeline (the control API's path).
+func (a *Account) inboundJSON(ctx context.Context, p InboundParams, b []byte) ([]byte, error) {
+	tr, start, err := a.inbound(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return tr.appendJSON(b, func(b []byte) ([]byte, bool) {
+		return a.timeline.AppendCausedJSON(b, start, tr.Cause, MaxTraceEntries)
+	}), nil
+}
+
+// inbound runs an inbound message and returns its trace without entries,
+// and the timeline position they come after.
+func (a *Account) inbound(ctx context.Context, p InboundParams) (*Trace, int64, error) {
 	if p.To == "" {
 		_ = a.locked(0, func(e *Engines) error {
 			if len(e.Setup.Addresses) > 0 {
@@ -196,9 +219,9 @@ func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) 
 	in := conversations.InboundParams{From: p.From, To: p.To, Body: p.Body}
 	res, err := a.preEvented(ctx, c, func(c *conversations.Engine) (*conversations.Pending, error) { return c.PrepareInbound(in) })
 	if err != nil {
-		return nil, fmt.Errorf("inbound message from %s to %s: %w", p.From, p.To, err)
+		return nil, 0, fmt.Errorf("inbound message from %s to %s: %w", p.From, p.To, err)
 	}
-	tr := &Trace{
+	return &Trace{
 		ConversationSID:     res.Conversation.SID,
 		ParticipantSID:      res.Participant.SID,
 		MessageSID:          res.Message.SID,
@@ -206,9 +229,7 @@ func (a *Account) Inbound(ctx context.Context, p InboundParams) (*Trace, error) 
 		CreatedConversation: res.Created,
 		Cause:               c,
 		Pending:             a.await(ctx, c, TraceWait),
-	}
-	tr.Entries, tr.Truncated = a.timeline.Caused(start, c, MaxTraceEntries)
-	return tr, nil
+	}, start, nil
 }
 
 // await waits up to max for the work caused by c, and returns the webhooks

@@ -26,7 +26,7 @@ func TestTraceJSONMatchesEncodingJSON(t *testing.T) {
 		{ConversationSID: nasty, Entries: []timeline.Entry{}},
 	}
 	for i, tr := range traces {
-		got := tr.appendJSON(nil)
+		got := tr.appendJSON(nil, nil)
 		want, err := json.Marshal(&tr)
 		if err != nil {
 			t.Fatal(err)
@@ -53,7 +53,7 @@ func BenchmarkTraceJSON(b *testing.B) {
 		b.ReportAllocs()
 		var buf []byte
 		for i := 0; i < b.N; i++ {
-			buf = tr.appendJSON(buf[:0])
+			buf = tr.appendJSON(buf[:0], nil)
 		}
 	})
 	b.Run("encoding/json", func(b *testing.B) {

@@ -1,0 +1,182 @@
+package timeline
+
+import (
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/flexemu/flexemu/emulator/cause"
+)
+
+// AppendCausedJSON appends, as a JSON array, what Caused(seq, id, max)
+// returns, encoded straight from the stored records: the control API's
+// traces cost no Entry, no map and no reflection. It reports whether
+// entries were left out.
+func (t *Timeline) AppendCausedJSON(b []byte, seq int64, id cause.ID, max int) ([]byte, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b = append(b, '[')
+	n := 0
+	for i := t.startIndex(seq); i < t.store.n; i++ {
+		r := t.store.at(i)
+		if r.cause != id {
+			continue
+		}
+		if n == max {
+			return append(b, ']'), true
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = t.store.appendJSON(b, r, t.first+int64(i))
+		n++
+	}
+	return append(b, ']'), false
+}
+
+// appendJSON encodes a record as AppendEntryJSON encodes its Entry: a
+// shape's keys are sorted already, and pairs are kept sorted by key.
+func (s *store) appendJSON(b []byte, r *record, seq int64) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, `,"time":"`...)
+	b = time.Unix(0, r.at).UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","kind":`...)
+	b = AppendJSONString(b, s.names[r.kind])
+	b = append(b, `,"product":`...)
+	b = AppendJSONString(b, s.names[r.product])
+	b = append(b, `,"type":`...)
+	b = AppendJSONString(b, r.typ)
+	if r.sid != "" {
+		b = append(b, `,"sid":`...)
+		b = AppendJSONString(b, r.sid)
+	}
+	if len(r.vals) > 0 {
+		b = append(b, `,"refs":{`...)
+		if r.shape == pairsShape {
+			for i := 0; i+1 < len(r.vals); i += 2 {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = AppendJSONString(b, r.vals[i])
+				b = append(b, ':')
+				b = AppendJSONString(b, r.vals[i+1])
+			}
+		} else {
+			for i, k := range s.shapes[r.shape] {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = AppendJSONString(b, k)
+				b = append(b, ':')
+				b = AppendJSONString(b, r.vals[i])
+			}
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"summary":`...)
+	b = AppendJSONString(b, r.summary)
+	if r.cause != 0 {
+		b = append(b, `,"cause":`...)
+		b = strconv.AppendUint(b, uint64(r.cause), 10)
+	}
+	return append(b, '}')
+}
+
+// AppendEntryJSON appends e as encoding/json encodes an Entry (refs keys
+// sorted, HTML-safe escaping), without reflection.
+func AppendEntryJSON(b []byte, e *Entry) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, `,"time":"`...)
+	b = e.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","kind":`...)
+	b = AppendJSONString(b, string(e.Kind))
+	b = append(b, `,"product":`...)
+	b = AppendJSONString(b, e.Product)
+	b = append(b, `,"type":`...)
+	b = AppendJSONString(b, e.Type)
+	if e.SID != "" {
+		b = append(b, `,"sid":`...)
+		b = AppendJSONString(b, e.SID)
+	}
+	if len(e.Refs) > 0 {
+		var buf [16]string
+		keys := buf[:0]
+		for k := range e.Refs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, `,"refs":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendJSONString(b, k)
+			b = append(b, ':')
+			b = AppendJSONString(b, e.Refs[k])
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"summary":`...)
+	b = AppendJSONString(b, e.Summary)
+	if e.Cause != 0 {
+		b = append(b, `,"cause":`...)
+		b = strconv.AppendUint(b, uint64(e.Cause), 10)
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendJSONString quotes s as encoding/json does: control characters,
+// quotes and backslashes escaped, <, > and & as \u00XX (HTML-safe), invalid
+// UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
+func AppendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
