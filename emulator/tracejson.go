@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/flexemu/flexemu/emulator/timeline"
+	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
 // appendJSON writes the trace as encoding/json would (same fields, same
@@ -17,11 +18,11 @@ import (
 // tr.Entries.
 func (tr *Trace) appendJSON(b []byte, entries func([]byte) ([]byte, bool)) []byte {
 	b = append(b, `{"conversation_sid":`...)
-	b = timeline.AppendJSONString(b, tr.ConversationSID)
+	b = twilio.AppendJSONString(b, tr.ConversationSID)
 	b = append(b, `,"participant_sid":`...)
-	b = timeline.AppendJSONString(b, tr.ParticipantSID)
+	b = twilio.AppendJSONString(b, tr.ParticipantSID)
 	b = append(b, `,"message_sid":`...)
-	b = timeline.AppendJSONString(b, tr.MessageSID)
+	b = twilio.AppendJSONString(b, tr.MessageSID)
 	b = append(b, `,"message_index":`...)
 	b = strconv.AppendInt(b, int64(tr.MessageIndex), 10)
 	b = append(b, `,"created_conversation":`...)
@@ -55,9 +56,9 @@ func (tr *Trace) appendJSON(b []byte, entries func([]byte) ([]byte, bool)) []byt
 				b = append(b, ',')
 			}
 			b = append(b, `{"url":`...)
-			b = timeline.AppendJSONString(b, p.URL)
+			b = twilio.AppendJSONString(b, p.URL)
 			b = append(b, `,"event":`...)
-			b = timeline.AppendJSONString(b, p.Event)
+			b = twilio.AppendJSONString(b, p.Event)
 			b = append(b, '}')
 		}
 		b = append(b, ']')

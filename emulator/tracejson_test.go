@@ -12,7 +12,7 @@ import (
 // The hand-written encoding writes exactly what encoding/json would.
 func TestTraceJSONMatchesEncodingJSON(t *testing.T) {
 	at := time.Date(2026, 1, 5, 9, 0, 1, 123456789, time.UTC)
-	nasty := "quote\" back\\ nl\n tab\t <b>&amp; \x01 \u2028\u2029 é 💬 bad\xff end"
+	nasty := "quote\" back\\ nl\n tab\t bs\b ff\f <b>&amp; \x01 \u2028\u2029 é 💬 bad\xff end"
 	traces := []Trace{
 		{},
 		{ConversationSID: "CH1", ParticipantSID: "MB1", MessageSID: "IM1", MessageIndex: 3, CreatedConversation: true, Cause: 42,

@@ -4,9 +4,9 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flexemu/flexemu/emulator/cause"
+	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
 // AppendCausedJSON appends, as a JSON array, what Caused(seq, id, max)
@@ -43,14 +43,14 @@ func (s *store) appendJSON(b []byte, r *record, seq int64) []byte {
 	b = append(b, `,"time":"`...)
 	b = time.Unix(0, r.at).UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","kind":`...)
-	b = AppendJSONString(b, s.names[r.kind])
+	b = twilio.AppendJSONString(b, s.names[r.kind])
 	b = append(b, `,"product":`...)
-	b = AppendJSONString(b, s.names[r.product])
+	b = twilio.AppendJSONString(b, s.names[r.product])
 	b = append(b, `,"type":`...)
-	b = AppendJSONString(b, r.typ)
+	b = twilio.AppendJSONString(b, r.typ)
 	if r.sid != "" {
 		b = append(b, `,"sid":`...)
-		b = AppendJSONString(b, r.sid)
+		b = twilio.AppendJSONString(b, r.sid)
 	}
 	if len(r.vals) > 0 {
 		b = append(b, `,"refs":{`...)
@@ -59,24 +59,24 @@ func (s *store) appendJSON(b []byte, r *record, seq int64) []byte {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = AppendJSONString(b, r.vals[i])
+				b = twilio.AppendJSONString(b, r.vals[i])
 				b = append(b, ':')
-				b = AppendJSONString(b, r.vals[i+1])
+				b = twilio.AppendJSONString(b, r.vals[i+1])
 			}
 		} else {
 			for i, k := range s.shapes[r.shape] {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = AppendJSONString(b, k)
+				b = twilio.AppendJSONString(b, k)
 				b = append(b, ':')
-				b = AppendJSONString(b, r.vals[i])
+				b = twilio.AppendJSONString(b, r.vals[i])
 			}
 		}
 		b = append(b, '}')
 	}
 	b = append(b, `,"summary":`...)
-	b = AppendJSONString(b, r.summary)
+	b = twilio.AppendJSONString(b, r.summary)
 	if r.cause != 0 {
 		b = append(b, `,"cause":`...)
 		b = strconv.AppendUint(b, uint64(r.cause), 10)
@@ -92,14 +92,14 @@ func AppendEntryJSON(b []byte, e *Entry) []byte {
 	b = append(b, `,"time":"`...)
 	b = e.Time.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","kind":`...)
-	b = AppendJSONString(b, string(e.Kind))
+	b = twilio.AppendJSONString(b, string(e.Kind))
 	b = append(b, `,"product":`...)
-	b = AppendJSONString(b, e.Product)
+	b = twilio.AppendJSONString(b, e.Product)
 	b = append(b, `,"type":`...)
-	b = AppendJSONString(b, e.Type)
+	b = twilio.AppendJSONString(b, e.Type)
 	if e.SID != "" {
 		b = append(b, `,"sid":`...)
-		b = AppendJSONString(b, e.SID)
+		b = twilio.AppendJSONString(b, e.SID)
 	}
 	if len(e.Refs) > 0 {
 		var buf [16]string
@@ -113,70 +113,17 @@ func AppendEntryJSON(b []byte, e *Entry) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = AppendJSONString(b, k)
+			b = twilio.AppendJSONString(b, k)
 			b = append(b, ':')
-			b = AppendJSONString(b, e.Refs[k])
+			b = twilio.AppendJSONString(b, e.Refs[k])
 		}
 		b = append(b, '}')
 	}
 	b = append(b, `,"summary":`...)
-	b = AppendJSONString(b, e.Summary)
+	b = twilio.AppendJSONString(b, e.Summary)
 	if e.Cause != 0 {
 		b = append(b, `,"cause":`...)
 		b = strconv.AppendUint(b, uint64(e.Cause), 10)
 	}
 	return append(b, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendJSONString quotes s as encoding/json does: control characters,
-// quotes and backslashes escaped, <, > and & as \u00XX (HTML-safe), invalid
-// UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
-func AppendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -16,7 +16,7 @@ func TestAppendCausedJSONMatchesEncodingJSON(t *testing.T) {
 	causes := cause.NewTracker()
 	tl := New(clock.NewManual(time.Date(2026, 1, 5, 9, 0, 0, 123456789, time.UTC)), causes)
 	a, b := causes.New(), causes.New()
-	nasty := "quote\" back\\ nl\n <b>&amp; \x01 \u2028 é 💬 bad\xff"
+	nasty := "quote\" back\\ nl\n bs\b ff\f <b>&amp; \x01 \x1f \u2028 é 💬 bad\xff"
 	tl.Append(Entry{Kind: KindState, Product: "conversations", Type: "conversation.created", SID: "CH1",
 		Refs: map[string]string{"z": "1", "a": nasty, "m": ""}, Summary: nasty, Cause: a})
 	tl.Append(Entry{Kind: KindState, Product: "studio", Type: "other", Cause: b})
