@@ -6,9 +6,7 @@ import (
 	"testing"
 
 	"github.com/flexemu/flexemu/emulator"
-	"github.com/flexemu/flexemu/emulator/fixture"
 	"github.com/flexemu/flexemu/emulator/remote"
-	"github.com/flexemu/flexemu/fixtures"
 )
 
 // capacity is alice's chat capacity in benchmarks (TaskRouter's maximum);
@@ -18,23 +16,7 @@ const capacity = 1000
 
 // benchEmulator is the default account with alice able to take many chats.
 func benchEmulator(b *testing.B) *emulator.Emulator {
-	f, err := fixture.Parse("default.yaml", fixtures.Default)
-	if err != nil {
-		b.Fatal(err)
-	}
-	huge := capacity
-	ch := f.Workspace.Workers[0].Channels["chat"]
-	ch.Capacity = &huge
-	f.Workspace.Workers[0].Channels["chat"] = ch
-	emu, err := emulator.New(emulator.WithAddr("127.0.0.1:0"), emulator.WithFixture(f))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := emu.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = emu.Close() })
-	return emu
+	return startedEmulator(b, manyChatsFixture(b, capacity))
 }
 
 func reserved(tr *emulator.Trace) bool {

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/flexemu/flexemu/emulator"
-	"github.com/flexemu/flexemu/emulator/fixture"
-	"github.com/flexemu/flexemu/fixtures"
 )
 
 // heapConversations is how many inbound conversations the heap measurement
@@ -28,15 +26,7 @@ const heapBudget = 16 << 10
 // heapConversations chats; it is not started: Inbound runs in process.
 func heapEmulator(tb testing.TB) *emulator.Emulator {
 	tb.Helper()
-	f, err := fixture.Parse("default.yaml", fixtures.Default)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	huge := heapConversations
-	ch := f.Workspace.Workers[0].Channels["chat"]
-	ch.Capacity = &huge
-	f.Workspace.Workers[0].Channels["chat"] = ch
-	emu, err := emulator.New(emulator.WithAddr("127.0.0.1:0"), emulator.WithFixture(f))
+	emu, err := emulator.New(emulator.WithAddr("127.0.0.1:0"), emulator.WithFixture(manyChatsFixture(tb, heapConversations)))
 	if err != nil {
 		tb.Fatal(err)
 	}
