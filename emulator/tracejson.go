@@ -3,19 +3,16 @@ package emulator
 import (
 	"strconv"
 
-	"github.com/flexemu/flexemu/emulator/timeline"
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
 // appendJSON writes the trace as encoding/json would (same fields, same
 // order, refs keys sorted, HTML-safe escaping) without reflection: every
 // inbound message's answer is a trace, so under load its encoding is a good
-// part of the control API's cost (29 µs instead of 72 µs for a typical
-// chain, BenchmarkTraceJSON). It is not a MarshalJSON method, which
-// encoding/json would validate again, costing more than it saves.
-//
-// entries appends the entries array and reports truncation; nil encodes
-// tr.Entries.
+// part of the control API's cost (BenchmarkTraceJSON). It is not a
+// MarshalJSON method, which encoding/json would validate again, costing
+// more than it saves. entries appends the entries array, straight from the
+// timeline (Timeline.AppendCausedJSON), and reports truncation.
 func (tr *Trace) appendJSON(b []byte, entries func([]byte) ([]byte, bool)) []byte {
 	b = append(b, `{"conversation_sid":`...)
 	b = twilio.AppendJSONString(b, tr.ConversationSID)
@@ -30,22 +27,7 @@ func (tr *Trace) appendJSON(b []byte, entries func([]byte) ([]byte, bool)) []byt
 	b = append(b, `,"cause":`...)
 	b = strconv.AppendUint(b, uint64(tr.Cause), 10)
 	b = append(b, `,"entries":`...)
-	truncated := tr.Truncated
-	switch {
-	case entries != nil:
-		b, truncated = entries(b)
-	case tr.Entries == nil:
-		b = append(b, "null"...)
-	default:
-		b = append(b, '[')
-		for i := range tr.Entries {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = timeline.AppendEntryJSON(b, &tr.Entries[i])
-		}
-		b = append(b, ']')
-	}
+	b, truncated := entries(b)
 	if truncated {
 		b = append(b, `,"truncated":true`...)
 	}

@@ -1,7 +1,6 @@
 package timeline
 
 import (
-	"slices"
 	"strconv"
 	"time"
 
@@ -80,50 +79,6 @@ func (s *store) appendJSON(b []byte, r *record, seq int64) []byte {
 	if r.cause != 0 {
 		b = append(b, `,"cause":`...)
 		b = strconv.AppendUint(b, uint64(r.cause), 10)
-	}
-	return append(b, '}')
-}
-
-// AppendEntryJSON appends e as encoding/json encodes an Entry (refs keys
-// sorted, HTML-safe escaping), without reflection.
-func AppendEntryJSON(b []byte, e *Entry) []byte {
-	b = append(b, `{"seq":`...)
-	b = strconv.AppendInt(b, e.Seq, 10)
-	b = append(b, `,"time":"`...)
-	b = e.Time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","kind":`...)
-	b = twilio.AppendJSONString(b, string(e.Kind))
-	b = append(b, `,"product":`...)
-	b = twilio.AppendJSONString(b, e.Product)
-	b = append(b, `,"type":`...)
-	b = twilio.AppendJSONString(b, e.Type)
-	if e.SID != "" {
-		b = append(b, `,"sid":`...)
-		b = twilio.AppendJSONString(b, e.SID)
-	}
-	if len(e.Refs) > 0 {
-		var buf [16]string
-		keys := buf[:0]
-		for k := range e.Refs {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, `,"refs":{`...)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = twilio.AppendJSONString(b, k)
-			b = append(b, ':')
-			b = twilio.AppendJSONString(b, e.Refs[k])
-		}
-		b = append(b, '}')
-	}
-	b = append(b, `,"summary":`...)
-	b = twilio.AppendJSONString(b, e.Summary)
-	if e.Cause != 0 {
-		b = append(b, `,"cause":`...)
-		b = strconv.AppendUint(b, uint64(e.Cause), 10)
 	}
 	return append(b, '}')
 }
