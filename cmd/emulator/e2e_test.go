@@ -166,6 +166,14 @@ func TestUpThenSendEndToEnd(t *testing.T) {
 	}
 
 	// SIGTERM shuts down cleanly.
+	terminate(t, up, 10*time.Second)
+}
+
+// terminate sends SIGTERM to the emulator and fails unless it exits cleanly
+// within the given time; it returns how long the exit took.
+func terminate(t *testing.T, up *exec.Cmd, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
 	if err := up.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -176,9 +184,10 @@ func TestUpThenSendEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("emulator exited with %v after SIGTERM", err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("emulator did not stop on SIGTERM")
+	case <-time.After(within):
+		t.Fatalf("emulator did not stop within %v of SIGTERM", within)
 	}
+	return time.Since(start)
 }
 
 func TestSendFailsClearlyWhenEmulatorIsDown(t *testing.T) {
@@ -315,21 +324,8 @@ func TestSIGTERMIsPromptWithAHangingReceiver(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	start := time.Now()
-	if err := up.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- up.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("emulator exited with %v after SIGTERM", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("emulator did not stop within 15 s of SIGTERM with a hanging receiver")
-	}
-	t.Logf("SIGTERM to exit with 20 events queued for a hanging receiver: %v", time.Since(start))
+	took := terminate(t, up, 15*time.Second)
+	t.Logf("SIGTERM to exit with 20 events queued for a hanging receiver: %v", took)
 	if log := stderr(); !strings.Contains(log, "abandoned") || !strings.Contains(log, "onMessageAdded") {
 		t.Errorf("shutdown did not log what it abandoned; stderr:\n%s", log)
 	}
