@@ -264,4 +264,3 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
