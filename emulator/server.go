@@ -50,6 +50,7 @@ func (e *Emulator) routes() http.Handler {
 	add(studio.Product, st)
 
 	control := e.controlRoutes()
+	agents := e.agentRoutes()
 	return e.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !e.hostAllowed(r.Host) {
 			twilio.WriteError(w, twilio.NewError(http.StatusForbidden, twilio.CodeForbidden,
@@ -66,6 +67,10 @@ func (e *Emulator) routes() http.Handler {
 				return
 			}
 			control.ServeHTTP(w, r)
+			return
+		}
+		if h, ok := agents(r.URL.Path); ok {
+			h.ServeHTTP(w, r)
 			return
 		}
 		if i := strings.IndexByte(r.URL.Path[1:], '/'); i > 0 {
