@@ -39,7 +39,8 @@ type Engine struct {
 	listeners []func(Event)
 	outbox    []Event // events waiting for listeners (see flush)
 	flushing  bool
-	depth     int // nesting of exported operations (see begin)
+	depth     int    // nesting of exported operations (see begin)
+	op        uint64 // current outermost operation, for versions (version.go)
 
 	seq       uint64 // creation order of every object (ties in ordering)
 	assignSeq uint64 // bumped whenever a worker is reserved or assigned (idle order)
@@ -81,7 +82,12 @@ func (e *Engine) emit(ev Event, sid, summary string, refs map[string]string) {
 // the matching deferred end delivers queued events once the outermost
 // operation is done, so listeners always observe the state after a whole
 // operation and may re-enter the engine safely.
-func (e *Engine) begin() { e.depth++ }
+func (e *Engine) begin() {
+	if e.depth == 0 {
+		e.op++
+	}
+	e.depth++
+}
 
 func (e *Engine) end() {
 	e.depth--

@@ -36,7 +36,11 @@ type Reservation struct {
 	Instruction string
 	DateCreated time.Time
 	DateUpdated time.Time
+	// Version counts the reservation's status changes; Twilio's ETag /
+	// If-Match value. See version.go.
+	Version int
 
+	ver    versioned
 	task   *Task
 	worker *Worker
 	wc     *WorkerChannel

@@ -92,7 +92,7 @@ func (e *Engine) enterStep(ws *Workspace, t *Task, f *filterConfig, fi, ti int, 
 	if t.queue != q {
 		t.queue, t.TaskQueueSID, t.TaskQueueFriendlyName, t.TaskQueueEnteredDate = q, q.SID, q.FriendlyName, now
 	}
-	t.DateUpdated = now
+	e.touchTask(t, now)
 	filterName, filterExpr := "default_filter", ""
 	if f != nil {
 		filterName, filterExpr = f.name, f.exprSrc
@@ -231,6 +231,7 @@ func (e *Engine) retryDeclined(ws *Workspace, t *Task) {
 func (e *Engine) setWaitingStatus(t *Task) {
 	if t.AssignmentStatus == TaskReserved && t.pendingRes == 0 {
 		t.AssignmentStatus = TaskPending
+		e.touchTask(t, e.env.Now())
 	}
 }
 
@@ -503,7 +504,7 @@ func (e *Engine) createReservation(ws *Workspace, t *Task, w *Worker) {
 	wc := w.channelFor(t.channel)
 	r := &Reservation{SID: twilio.NewSID("WR"), AccountSID: e.env.AccountSID, WorkspaceSID: ws.SID, TaskSID: t.SID,
 		WorkerSID: w.SID, WorkerName: w.FriendlyName, ReservationStatus: StatusPending, DateCreated: now, DateUpdated: now,
-		task: t, worker: w, wc: wc}
+		task: t, worker: w, wc: wc, ver: e.created()}
 	wc.pending++
 	w.active++
 	t.pendingRes++
@@ -515,7 +516,7 @@ func (e *Engine) createReservation(ws *Workspace, t *Task, w *Worker) {
 	w.reservations = append(w.reservations, r)
 	ws.reservations.add(r.SID, r)
 	t.AssignmentStatus = TaskReserved
-	t.DateUpdated = now
+	e.touchTask(t, now)
 	r.timer = e.env.Clock.AfterFunc(time.Duration(t.workflow.TaskReservationTimeout)*time.Second,
 		func() { e.reservationTimedOut(ws, r) })
 	if !t.inOpen {
@@ -553,7 +554,7 @@ func (e *Engine) release(r *Reservation) {
 func (e *Engine) endReservation(r *Reservation, status, summary string) {
 	e.release(r)
 	r.ReservationStatus = status
-	r.DateUpdated = e.env.Now()
+	e.touchReservation(r, e.env.Now())
 	e.emitReservation("reservation."+status, r, summary)
 }
 
@@ -624,12 +625,12 @@ func (e *Engine) acceptReservation(ws *Workspace, r *Reservation) {
 	r.wc.AssignedTasks++
 	t.pendingRes--
 	r.ReservationStatus = StatusAccepted
-	r.DateUpdated = now
+	e.touchReservation(r, now)
 	e.assignSeq++
 	w.lastAssigned, r.wc.lastAssigned = e.assignSeq, e.assignSeq
 	t.AssignmentStatus = TaskAssigned
 	t.accepted = r
-	t.DateUpdated = now
+	e.touchTask(t, now)
 	if t.queued {
 		t.queue.dequeue(t)
 		t.queued = false
@@ -657,10 +658,10 @@ func (e *Engine) acceptReservation(ws *Workspace, r *Reservation) {
 func (e *Engine) wrapTask(ws *Workspace, t *Task) {
 	now := e.env.Now()
 	t.AssignmentStatus = TaskWrapping
-	t.DateUpdated = now
+	e.touchTask(t, now)
 	if r := t.accepted; r != nil && r.ReservationStatus == StatusAccepted {
 		r.ReservationStatus = StatusWrapping
-		r.DateUpdated = now
+		e.touchReservation(r, now)
 		e.emitReservation("reservation.wrapup", r, fmt.Sprintf("reservation %s wrapping (worker %s)", r.SID, r.WorkerName))
 	}
 	e.emit(e.taskEvent("task.wrapup", t), t.SID, fmt.Sprintf("task %s wrapping", t.SID), taskRefs(t))
@@ -671,13 +672,13 @@ func (e *Engine) completeTask(ws *Workspace, t *Task, reason string) {
 	now := e.env.Now()
 	t.AssignmentStatus = TaskCompleted
 	t.Reason = reason
-	t.DateUpdated = now
+	e.touchTask(t, now)
 	t.AttributesMap = nil // final: never routed again
 	var freed *Worker
 	if r := t.accepted; r != nil && (r.ReservationStatus == StatusAccepted || r.ReservationStatus == StatusWrapping) {
 		e.release(r)
 		r.ReservationStatus = StatusCompleted
-		r.DateUpdated = now
+		e.touchReservation(r, now)
 		freed = r.worker
 		e.emitReservation("reservation.completed", r, fmt.Sprintf("reservation %s completed (worker %s)", r.SID, r.WorkerName))
 	}
@@ -702,7 +703,7 @@ func (e *Engine) cancelTask(ws *Workspace, t *Task, reason string) {
 	freed := e.endPendingReservations(ws, t, StatusCanceled)
 	t.AssignmentStatus = TaskCanceled
 	t.Reason = reason
-	t.DateUpdated = e.env.Now()
+	e.touchTask(t, e.env.Now())
 	t.AttributesMap = nil // final: never routed again
 	e.emit(e.taskEvent("task.canceled", t), t.SID, fmt.Sprintf("task %s canceled: %s", t.SID, reason), taskRefs(t))
 	e.offerWorkers(ws, freed)

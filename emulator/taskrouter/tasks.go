@@ -64,7 +64,11 @@ type Task struct {
 	VirtualStartTime time.Time
 	DateCreated      time.Time
 	DateUpdated      time.Time
+	// Version counts the task's changes (status, attributes, priority,
+	// queue, ...); Twilio's ETag / If-Match value. See version.go.
+	Version int
 
+	ver      versioned
 	seq      uint64
 	workflow *Workflow
 	channel  *TaskChannel
@@ -233,7 +237,8 @@ func (e *Engine) CreateTask(wsSID string, p CreateTaskParams) (*Task, error) {
 		WorkflowFriendlyName: wf.FriendlyName, TaskChannelSID: ch.SID, TaskChannelUniqueName: ch.UniqueName,
 		Attributes: attrs, AttributesMap: m, AssignmentStatus: TaskPending, Priority: prio, Timeout: p.Timeout,
 		Addons: "{}", RoutingTarget: p.RoutingTarget, IgnoreCapacity: p.IgnoreCapacity, VirtualStartTime: vst,
-		DateCreated: now, DateUpdated: now, seq: e.nextSeq(), workflow: wf, channel: ch, cfg: wf.cfg}
+		DateCreated: now, DateUpdated: now, seq: e.nextSeq(), workflow: wf, channel: ch, cfg: wf.cfg,
+		ver: e.created()}
 	ws.tasks.add(sid, t)
 	t.ttlTimer = e.env.Clock.AfterFunc(time.Duration(t.Timeout)*time.Second, func() { e.ttlExpired(ws, t) })
 	e.emit(e.taskEvent("task.created", t), sid,
@@ -320,7 +325,7 @@ func (e *Engine) UpdateTask(wsSID, sid string, p UpdateTaskParams) (*Task, error
 		if t.queued {
 			t.queue.enqueue(t)
 		}
-		t.DateUpdated = now
+		e.touchTask(t, now)
 		refs := taskRefs(t)
 		if prevPriority != t.Priority {
 			refs["previous_task_priority"] = fmt.Sprint(prevPriority)

@@ -23,7 +23,11 @@ type Worker struct {
 	DateCreated       time.Time
 	DateUpdated       time.Time
 	DateStatusChanged time.Time
+	// Version counts the worker's changes (activity, attributes, name);
+	// Twilio's ETag / If-Match value. See version.go.
+	Version int
 
+	ver          versioned
 	seq          uint64
 	lastAssigned uint64 // engine assignSeq of the last reservation/assignment; 0 = never
 	activity     *Activity
@@ -139,7 +143,7 @@ func (e *Engine) CreateWorker(wsSID string, p CreateWorkerParams) (*Worker, erro
 	}
 	now := e.env.Now()
 	w := &Worker{SID: sid, WorkspaceSID: ws.SID, FriendlyName: p.FriendlyName, Attributes: attrs, AttributesMap: m,
-		DateCreated: now, DateUpdated: now, DateStatusChanged: now, seq: e.nextSeq()}
+		DateCreated: now, DateUpdated: now, DateStatusChanged: now, seq: e.nextSeq(), ver: e.created()}
 	w.setActivity(act)
 	w.info.SID, w.info.FriendlyName = sid, w.FriendlyName
 	for _, c := range ws.channels.list {
@@ -213,7 +217,7 @@ func (e *Engine) UpdateWorker(wsSID, sid string, p UpdateWorkerParams) (*Worker,
 			r.WorkerName = w.FriendlyName
 		}
 	}
-	w.DateUpdated = now
+	e.touchWorker(w, now)
 	if p.FriendlyName != nil || p.Attributes != nil {
 		if p.Attributes != nil {
 			w.Attributes, w.AttributesMap = attrs, m
@@ -243,7 +247,8 @@ func (e *Engine) moveWorker(ws *Workspace, w *Worker, act *Activity) {
 	prev := w.activity
 	e.changeActivity(ws, w, act)
 	now := e.env.Now()
-	w.DateStatusChanged, w.DateUpdated = now, now
+	w.DateStatusChanged = now
+	e.touchWorker(w, now)
 	e.emit(Event{Type: "worker.activity.update", WorkspaceSID: ws.SID, WorkerSID: w.SID}, w.SID,
 		fmt.Sprintf("worker %s moved from %s to %s", w.FriendlyName, prev.FriendlyName, act.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "worker_sid": w.SID, "worker_name": w.FriendlyName, "activity_sid": act.SID,
