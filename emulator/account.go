@@ -51,6 +51,12 @@ type Account struct {
 	Engines
 
 	later inflight.Counter // env.Later work not yet run
+
+	// tokenEpoch and clockEpoch anchor TokenNow: the wall time and the
+	// virtual time when the account was created.
+	tokenEpoch, clockEpoch time.Time
+	// engineHooks run under the lock whenever engines are built (OnEngines).
+	engineHooks []func(*Engines)
 }
 
 // Engines are the product engines of an account. Use them only inside
@@ -68,7 +74,8 @@ func newAccount(sid, token string, clk *clock.Virtual, fx *fixture.Fixture, log 
 	causes := cause.NewTracker()
 	tl := timeline.New(clk, causes)
 	a := &Account{SID: sid, AuthToken: token, clock: clk, causes: causes, timeline: tl, fixture: fx, log: log, admit: make(chan struct{}, admitted),
-		webhooks: webhook.New(token, tl, clk.Now, webhook.WithCauses(causes))}
+		webhooks:   webhook.New(token, tl, clk.Now, webhook.WithCauses(causes)),
+		tokenEpoch: time.Now().UTC().Truncate(time.Second), clockEpoch: clk.Now()}
 	if err := a.Reset(); err != nil {
 		return nil, err
 	}
@@ -90,6 +97,9 @@ func (a *Account) Reset() error {
 			return err
 		}
 		a.Engines = engines
+		for _, fn := range a.engineHooks {
+			fn(&a.Engines)
+		}
 		return nil
 	})
 }
