@@ -21,6 +21,9 @@ type Conversation struct {
 	Timers              Timers
 	DateCreated         time.Time
 	DateUpdated         time.Time
+	// Rev is the revision of the last change to the conversation or its
+	// latest message (see Change).
+	Rev uint64
 }
 
 // CreateConversationParams creates a conversation.
@@ -171,6 +174,7 @@ func (e *Engine) insertConversation(c *conversation) {
 		refs["unique_name"] = c.UniqueName
 	}
 	e.record("conversation.created", c.SID, "conversation "+c.SID+" created ("+c.State+")", refs)
+	e.conversationChanged(c, ChangeConversationAdded)
 }
 
 // Conversation returns a conversation by SID, in any service of the account
@@ -283,6 +287,7 @@ func (e *Engine) UpdateConversation(sid string, p UpdateConversationParams) (*Co
 	}
 	e.record("conversation.updated", c.SID, fmt.Sprintf("conversation %s updated", c.SID),
 		map[string]string{"conversation_sid": c.SID, "chat_service_sid": c.ChatServiceSID, "state": c.State})
+	e.conversationChanged(c, ChangeConversationUpdated)
 	e.emit(p.Origin, c, evConversationUpdated, conversationParams(c, true), nil)
 	if from != c.State {
 		e.emit(p.Origin, c, evConversationStateUpdated, stateParams(c, from, reasonAPI, e.now()), nil)
@@ -308,6 +313,14 @@ func (e *Engine) DeleteConversation(sid string, o Origin) error {
 	}
 	e.record("conversation.deleted", c.SID, fmt.Sprintf("conversation %s deleted", c.SID),
 		map[string]string{"conversation_sid": c.SID, "chat_service_sid": c.ChatServiceSID})
+	if len(e.changeListeners) > 0 {
+		parts := make([]*Participant, 0, len(c.participants))
+		for _, p := range c.participants {
+			parts = append(parts, p.clone())
+		}
+		e.changed(Change{Kind: ChangeConversationRemoved, Rev: e.nextRev(), ChatServiceSID: c.ChatServiceSID, ConversationSID: c.SID,
+			Conversation: c.snapshot(), Participants: parts})
+	}
 	params := conversationParams(c, true)
 	params.Set("DateRemoved", webhookTime(e.now()))
 	e.emit(o, c, evConversationRemoved, params, nil)

@@ -114,6 +114,9 @@ type Engine struct {
 	studioRunning map[string]int
 
 	dir *directory // users, roles, credentials, receipts, read state (directory.go)
+
+	rev             uint64         // latest revision (changes.go)
+	changeListeners []func(Change) // the change feed (changes.go)
 }
 
 // New returns the engine for an account, with the account's default

@@ -30,6 +30,8 @@ type Message struct {
 	// FromStudio marks a message a Studio flow posted; it never triggers
 	// target-studio webhooks.
 	FromStudio bool
+	// Rev is the revision of the message's last change (see Change).
+	Rev uint64
 }
 
 // Delivery summarises delivery to non-chat recipients (all|some|none).
@@ -201,6 +203,10 @@ func (e *Engine) insertMessage(c *conversation, m *Message) {
 				"channel_type": b.Type, "to": b.Address, "from": b.ProxyAddress})
 	}
 	e.addReceipts(c, m) // one delivery receipt per channel recipient (receipts.go)
+	m.Rev = e.nextRev()
+	c.Rev = m.Rev // the conversation's last message changed
+	e.changed(Change{Kind: ChangeMessageAdded, Rev: m.Rev, ChatServiceSID: c.ChatServiceSID, ConversationSID: c.SID,
+		ParticipantSID: m.ParticipantSID, Identity: m.Author, MessageSID: m.SID, MessageIndex: m.Index})
 }
 
 // Message returns one message of a conversation.
@@ -296,6 +302,9 @@ func (e *Engine) UpdateMessage(conversationSID, messageSID string, p UpdateMessa
 	}
 	e.record("message.updated", m.SID, fmt.Sprintf("message #%d in conversation %s updated", m.Index, c.SID),
 		map[string]string{"conversation_sid": c.SID, "message_sid": m.SID})
+	m.Rev = e.nextRev()
+	e.changed(Change{Kind: ChangeMessageUpdated, Rev: m.Rev, ChatServiceSID: c.ChatServiceSID, ConversationSID: c.SID,
+		ParticipantSID: m.ParticipantSID, Identity: m.Author, MessageSID: m.SID, MessageIndex: m.Index})
 	params := messageParams(c, m)
 	params.Set("DateUpdated", webhookTime(m.DateUpdated))
 	e.emit(p.Origin, c, evMessageUpdated, params, nil)
@@ -320,6 +329,9 @@ func (e *Engine) DeleteMessage(conversationSID, messageSID string, o Origin) err
 	}
 	e.record("message.deleted", m.SID, fmt.Sprintf("message #%d in conversation %s deleted", m.Index, c.SID),
 		map[string]string{"conversation_sid": c.SID, "message_sid": m.SID})
+	c.Rev = e.nextRev() // the conversation's last message may have changed
+	e.changed(Change{Kind: ChangeMessageRemoved, Rev: c.Rev, ChatServiceSID: c.ChatServiceSID, ConversationSID: c.SID,
+		ParticipantSID: m.ParticipantSID, Identity: m.Author, MessageSID: m.SID, MessageIndex: m.Index, Message: m.clone()})
 	params := messageParams(c, m)
 	params.Set("DateUpdated", webhookTime(m.DateUpdated))
 	params.Set("DateRemoved", webhookTime(e.now()))

@@ -84,7 +84,11 @@ func (e *Engine) UpdateParticipant(conversationSID, participantSID string, p Upd
 		return nil, twilio.InvalidParam("MessagingBinding.ProjectedAddress", "only chat participants of a group MMS have a projected address")
 	}
 
+	previousIdentity := ""
 	if p.Identity != nil && !channel {
+		if part.Identity != *p.Identity {
+			previousIdentity = part.Identity
+		}
 		part.Identity = *p.Identity
 	}
 	if p.Attributes != nil {
@@ -126,6 +130,7 @@ func (e *Engine) UpdateParticipant(conversationSID, participantSID string, p Upd
 		refs["address"], refs["proxy_address"] = b.Address, b.ProxyAddress
 	}
 	e.record("participant.updated", part.SID, fmt.Sprintf("participant %s of conversation %s updated", part.SID, c.SID), refs)
+	e.participantChanged(c, part, ChangeParticipantUpdated, previousIdentity)
 	params := participantParams(part)
 	params.Set("DateUpdated", webhookTime(part.DateUpdated))
 	if rs := e.readStateOf(part.SID); rs.LastReadMessageIndex != nil {

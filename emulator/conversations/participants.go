@@ -21,6 +21,9 @@ type Participant struct {
 	RoleSID         string
 	DateCreated     time.Time
 	DateUpdated     time.Time
+	// Rev is the revision of the participant's last change, its read
+	// horizon included (see Change).
+	Rev uint64
 }
 
 // MessagingBinding is a participant's channel address pair. Inbound From
@@ -222,6 +225,7 @@ func (e *Engine) insertParticipant(c *conversation, part *Participant) {
 		who = b.Type + " " + b.Address + " via " + b.ProxyAddress
 	}
 	e.record("participant.created", part.SID, "participant "+part.SID+" ("+who+") joined conversation "+c.SID, refs)
+	e.participantChanged(c, part, ChangeParticipantAdded, "")
 }
 
 // Participant returns one participant of a conversation by MB SID or by
@@ -270,6 +274,10 @@ func (e *Engine) RemoveParticipant(conversationSID, participantSID string, o Ori
 	e.unbind(c, part)
 	e.record("participant.deleted", part.SID, fmt.Sprintf("participant %s left conversation %s", part.SID, c.SID),
 		map[string]string{"conversation_sid": c.SID, "participant_sid": part.SID})
+	if len(e.changeListeners) > 0 {
+		e.changed(Change{Kind: ChangeParticipantRemoved, Rev: e.nextRev(), ChatServiceSID: c.ChatServiceSID, ConversationSID: c.SID,
+			ParticipantSID: part.SID, Identity: part.Identity, Participant: part.clone()})
+	}
 	params := participantParams(part)
 	params.Set("DateUpdated", webhookTime(part.DateUpdated))
 	params.Set("DateRemoved", webhookTime(e.now()))

@@ -122,6 +122,7 @@ func (e *Engine) timerFired(c *conversation, gen int, state string) {
 	e.setState(c, state, reasonTimer)
 	e.record("conversation.updated", c.SID, fmt.Sprintf("conversation %s %s by timer", c.SID, state),
 		map[string]string{"conversation_sid": c.SID, "chat_service_sid": c.ChatServiceSID, "state": c.State, "reason": reasonTimer})
+	e.conversationChanged(c, ChangeConversationUpdated)
 	e.emit(timerOrigin, c, evConversationUpdated, conversationParams(c, true), nil)
 	e.emit(timerOrigin, c, evConversationStateUpdated, stateParams(c, from, reasonTimer, now), nil)
 }

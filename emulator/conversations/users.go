@@ -20,6 +20,8 @@ type User struct {
 	Attributes     string
 	DateCreated    time.Time
 	DateUpdated    time.Time
+	// Rev is the revision of the user's last change (see Change).
+	Rev uint64
 }
 
 // CreateUserParams creates a user.
@@ -94,6 +96,7 @@ func (e *Engine) CreateUser(serviceSID string, p CreateUserParams) (*User, error
 	d.userOrder = append(d.userOrder, u)
 	e.record("user.created", sid, fmt.Sprintf("user %s (%s) created in service %s", p.Identity, sid, s.SID),
 		map[string]string{"user_sid": sid, "chat_service_sid": s.SID, "identity": p.Identity, "role_sid": role})
+	e.userChanged(u, ChangeUserAdded)
 	e.emitService(p.Origin, s.SID, evUserAdded, userParams(u, e.Reachable(s.SID)), map[string]string{"user_sid": sid, "identity": u.Identity})
 	c := *u
 	return &c, nil
@@ -180,6 +183,7 @@ func (e *Engine) UpdateUser(serviceSID, sidOrIdentity string, p UpdateUserParams
 	u.DateUpdated = e.now()
 	e.record("user.updated", u.SID, fmt.Sprintf("user %s (%s) updated", u.Identity, u.SID),
 		map[string]string{"user_sid": u.SID, "chat_service_sid": u.ChatServiceSID, "identity": u.Identity, "role_sid": u.RoleSID})
+	e.userChanged(u, ChangeUserUpdated)
 	e.emitService(p.Origin, u.ChatServiceSID, evUserUpdated, userParams(u, e.Reachable(u.ChatServiceSID)),
 		map[string]string{"user_sid": u.SID, "identity": u.Identity})
 	c := *u
@@ -306,6 +310,7 @@ func (e *Engine) UpdateUserConversation(serviceSID, userRef, convRef string, p U
 	e.record("user_conversation.updated", c.SID, fmt.Sprintf("user %s in conversation %s: notification level %s, last read %s",
 		u.Identity, c.SID, rs.NotificationLevel, indexString(rs.LastReadMessageIndex)),
 		map[string]string{"user_sid": u.SID, "conversation_sid": c.SID, "participant_sid": part.SID, "identity": u.Identity})
+	e.participantChanged(c, part, ChangeReadHorizonChanged, "")
 	return e.userConversation(c, part, u), nil
 }
 
