@@ -93,6 +93,7 @@ func (e *Emulator) controlRoutes() http.Handler {
 		twilio.WriteJSON(w, http.StatusOK, map[string]any{"entries": entries, "last": e.primary.timeline.Last()})
 	})
 	mux.HandleFunc("GET "+p+"/stream", e.serveStream)
+	mux.HandleFunc("POST "+p+"/tokens", e.serveToken)
 	mux.HandleFunc("GET "+p+"/clock", func(w http.ResponseWriter, r *http.Request) {
 		twilio.WriteJSON(w, http.StatusOK, e.clockView())
 	})

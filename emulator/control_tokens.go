@@ -1,0 +1,98 @@
+package emulator
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flexemu/flexemu/emulator/accesstoken"
+	"github.com/flexemu/flexemu/emulator/twilio"
+)
+
+// TokenParams is the body of POST /emulator/v1/tokens.
+type TokenParams struct {
+	Identity string `json:"identity"`
+	// TTL is the token's lifetime in seconds: default 3600, at most 86400.
+	TTL int `json:"ttl,omitempty"`
+}
+
+// AgentToken is an Access Token for the agent SDKs, with what to point them at.
+type AgentToken struct {
+	Token          string `json:"token"`
+	Identity       string `json:"identity"`
+	AccountSID     string `json:"account_sid"`
+	WorkerSID      string `json:"worker_sid"`
+	WorkspaceSID   string `json:"workspace_sid"`
+	ChatServiceSID string `json:"chat_service_sid"`
+	// ExpiresAt is the token's exp on the token clock (see Account.TokenNow).
+	ExpiresAt string `json:"expires_at"`
+	// EventBridgeURL and EventBridgeWSURL are twilio-taskrouter's ebServer and wsServer options.
+	EventBridgeURL   string `json:"event_bridge_url"`
+	EventBridgeWSURL string `json:"event_bridge_ws_url"`
+	// TwilsockURL is @twilio/conversations' Twilsock.uri option.
+	TwilsockURL string `json:"twilsock_url"`
+}
+
+// DefaultTokenTTL is how long a minted token lives unless asked otherwise.
+const DefaultTokenTTL = time.Hour
+
+// AgentToken mints a token for identity, whose TaskRouter worker must
+// exist (see WorkerFor), with the worker and chat grants both SDKs need.
+// base is the emulator's URL as the caller reaches it.
+func (e *Emulator) AgentToken(base string, p TokenParams) (*AgentToken, error) {
+	identity := strings.TrimSpace(p.Identity)
+	if identity == "" {
+		return nil, twilio.MissingParam("identity")
+	}
+	ttl := DefaultTokenTTL
+	if p.TTL != 0 {
+		if p.TTL < 1 || p.TTL > int(accesstoken.MaxTTL/time.Second) {
+			return nil, twilio.InvalidParam("ttl", "%d is not between 1 and %d seconds", p.TTL, int(accesstoken.MaxTTL/time.Second))
+		}
+		ttl = time.Duration(p.TTL) * time.Second
+	}
+	a := e.primary
+	ws, wk, err := a.WorkerFor(identity, accesstoken.TaskRouterGrant{})
+	if err != nil {
+		return nil, err
+	}
+	var chat string
+	_ = a.locked(0, func(en *Engines) error {
+		chat = en.Conversations.DefaultServiceSID()
+		return nil
+	})
+	grants := accesstoken.Grants{TaskRouter: &accesstoken.TaskRouterGrant{WorkspaceSID: ws, WorkerSID: wk, Role: "worker"},
+		Chat: &accesstoken.ChatGrant{ServiceSID: chat}}
+	tok, err := a.MintToken(identity, grants, ttl)
+	if err != nil {
+		return nil, err
+	}
+	ws2 := "ws" + strings.TrimPrefix(base, "http")
+	return &AgentToken{Token: tok, Identity: identity, AccountSID: a.SID, WorkerSID: wk, WorkspaceSID: ws, ChatServiceSID: chat,
+		ExpiresAt: twilio.Time(a.TokenNow().Add(ttl)), EventBridgeURL: base + EventBridgePath,
+		EventBridgeWSURL: ws2 + EventBridgePath, TwilsockURL: ws2 + TwilsockPath}, nil
+}
+
+func (e *Emulator) serveToken(w http.ResponseWriter, r *http.Request) {
+	var in TokenParams
+	var ttl string
+	if err := decodeControl(r, &in, map[string]*string{"identity": &in.Identity, "ttl": &ttl}); err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	if ttl != "" {
+		n, err := strconv.Atoi(ttl)
+		if err != nil {
+			twilio.WriteError(w, twilio.InvalidParam("ttl", "%q is not a number of seconds", ttl))
+			return
+		}
+		in.TTL = n
+	}
+	tok, err := e.AgentToken(baseURL(r), in)
+	if err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	twilio.WriteJSON(w, http.StatusOK, tok)
+}
