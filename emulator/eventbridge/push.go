@@ -1,0 +1,127 @@
+package eventbridge
+
+import (
+	"github.com/flexemu/flexemu/emulator/taskrouter"
+)
+
+// onEvent turns a TaskRouter event into pushes for the connected workers
+// it concerns. It runs under the account lock, after the whole operation
+// that caused the event, so the engine objects rendered here are
+// consistent; it only queues frames. Nothing is pushed that would crash
+// the SDK (dossier §1.8): reservation.accepted and .wrapup only for
+// reservations the socket's SDK holds; an activity or channel its SDK never
+// read closes the socket instead, so the SDK reconnects and reads it.
+func (h *hub) onEvent(tr *taskrouter.Engine, ev taskrouter.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.sessions) == 0 {
+		return
+	}
+	switch ev.Type {
+	case "worker.activity.update", "worker.attributes.update":
+		h.pushWorker(tr, ev)
+	case "worker.capacity.update", "worker.channel.availability.update":
+		h.pushChannels(tr, ev)
+	case "worker.deleted":
+		for s := range h.sessions[ev.WorkerSID] {
+			s.close(reasonGone)
+		}
+	case "reservation.created", "reservation.accepted", "reservation.wrapup", "reservation.completed",
+		"reservation.rejected", "reservation.timeout", "reservation.canceled", "reservation.rescinded":
+		h.pushReservation(tr, ev)
+	case "task.updated", "task.canceled", "task.completed", "task.wrapup":
+		h.pushTask(tr, ev)
+	}
+}
+
+func (h *hub) pushWorker(tr *taskrouter.Engine, ev taskrouter.Event) {
+	ss := h.sessions[ev.WorkerSID]
+	if len(ss) == 0 {
+		return
+	}
+	w, err := tr.Worker(ev.WorkspaceSID, ev.WorkerSID)
+	if err != nil {
+		return
+	}
+	f := frame(ev.Type, renderWorker(h.acct.SID(), w))
+	for s := range ss {
+		if ev.Type == "worker.activity.update" && !s.activities[w.ActivitySID] {
+			s.close(reasonStale) // the SDK throws on an activity it does not have
+			continue
+		}
+		s.push(f)
+	}
+}
+
+func (h *hub) pushChannels(tr *taskrouter.Engine, ev taskrouter.Event) {
+	ss := h.sessions[ev.WorkerSID]
+	if len(ss) == 0 {
+		return
+	}
+	w, err := tr.Worker(ev.WorkspaceSID, ev.WorkerSID)
+	if err != nil {
+		return
+	}
+	only := eventChannel(ev)
+	for _, wc := range w.Channels() {
+		if only != "" && wc.SID != only {
+			continue
+		}
+		f := frame(ev.Type, renderChannel(h.acct.SID(), wc))
+		for s := range ss {
+			if !s.channels[wc.SID] {
+				s.close(reasonStale) // the SDK throws on a channel it does not have
+				continue
+			}
+			s.push(f)
+		}
+	}
+}
+
+func (h *hub) pushReservation(tr *taskrouter.Engine, ev taskrouter.Event) {
+	ss := h.sessions[ev.WorkerSID]
+	if len(ss) == 0 {
+		return
+	}
+	r, err := tr.Reservation(ev.WorkspaceSID, ev.ReservationSID)
+	if err != nil {
+		return // deleted with its task: nothing left to render
+	}
+	f := frame(ev.Type, renderReservation(tr, r))
+	for s := range ss {
+		switch ev.Type {
+		case "reservation.created":
+			s.reservations[r.SID] = true
+		case "reservation.accepted", "reservation.wrapup":
+			if !s.reservations[r.SID] {
+				continue // the SDK throws on a reservation it does not hold
+			}
+		default: // completed, rejected, timeout, canceled, rescinded: the SDK drops it
+			delete(s.reservations, r.SID)
+		}
+		s.push(f)
+	}
+}
+
+// pushTask sends a task event to the workers holding a reservation for the
+// task (the SDK ignores tasks it does not hold).
+func (h *hub) pushTask(tr *taskrouter.Engine, ev taskrouter.Event) {
+	t, err := tr.Task(ev.WorkspaceSID, ev.TaskSID)
+	if err != nil {
+		return
+	}
+	var f []byte
+	seen := map[string]bool{}
+	for _, r := range t.Reservations() {
+		if seen[r.WorkerSID] {
+			continue
+		}
+		seen[r.WorkerSID] = true
+		for s := range h.sessions[r.WorkerSID] {
+			if f == nil {
+				f = frame(ev.Type, renderTask(tr.Now(), t))
+			}
+			s.push(f)
+		}
+	}
+}
