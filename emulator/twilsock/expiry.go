@@ -48,7 +48,7 @@ func (s *session) checkExpiry() {
 		s.mu.Unlock()
 		return
 	}
-	left := s.principal.Expires.Sub(s.srv.auth.TokenNow())
+	left := s.principal.Expires.Sub(s.srv.tokenNow(s.principal))
 	var header map[string]any
 	final := false
 	switch {
@@ -71,4 +71,12 @@ func (s *session) checkExpiry() {
 		s.opts.Logger.Info("twilsock: token expired; closing the session", "identity", identity)
 	}
 	s.sendFrame(header, nil, final)
+}
+
+// tokenNow is the token clock for p's account.
+func (s *Server) tokenNow(p Principal) time.Time {
+	if ac, ok := s.auth.(AccountClock); ok {
+		return ac.TokenNowFor(p)
+	}
+	return s.auth.TokenNow()
 }

@@ -77,3 +77,10 @@ type Session interface {
 	// queue is disconnected (and will reconnect and re-subscribe).
 	Notify(messageType string, payload []byte)
 }
+
+// AccountClock is optionally implemented by an Authenticator whose accounts
+// keep their own token clocks: a session then checks its token's expiry
+// against TokenNowFor(its principal) instead of TokenNow.
+type AccountClock interface {
+	TokenNowFor(p Principal) time.Time
+}

@@ -1,0 +1,149 @@
+package emulator_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/accesstoken"
+	"github.com/flexemu/flexemu/emulator/emulatortest"
+	"github.com/flexemu/flexemu/emulator/twilsock"
+	"github.com/gorilla/websocket"
+)
+
+// twilsock end to end against a running emulator: real Access Tokens
+// verified by the account, expiry on the virtual clock.
+
+type tsClient struct {
+	t  *testing.T
+	ws *websocket.Conn
+	n  int
+}
+
+func tsDial(t *testing.T, emu *emulator.Emulator) *tsClient {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(emu.URL(), "http") + emulator.TwilsockPath
+	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"http://localhost:3000"}})
+	if err != nil {
+		t.Fatalf("dial twilsock: %v", err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return &tsClient{t: t, ws: ws}
+}
+
+func (c *tsClient) send(hdr map[string]any, payload []byte) string {
+	c.t.Helper()
+	c.n++
+	id := fmt.Sprintf("TMtest%d", c.n)
+	hdr["id"] = id
+	b, err := twilsock.EncodeFrame(hdr, payload)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
+		c.t.Fatal(err)
+	}
+	return id
+}
+
+func (c *tsClient) recv() (map[string]any, []byte) {
+	c.t.Helper()
+	_ = c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	typ, b, err := c.ws.ReadMessage()
+	if err != nil {
+		c.t.Fatalf("twilsock recv: %v", err)
+	}
+	if typ != websocket.BinaryMessage {
+		c.t.Fatalf("websocket frame type %d, want binary", typ)
+	}
+	f, err := twilsock.DecodeFrame(b, twilsock.DefaultMaxHeader, twilsock.DefaultMaxPayload)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var hdr map[string]any
+	_ = json.Unmarshal(f.Raw, &hdr)
+	return hdr, f.Payload
+}
+
+func (c *tsClient) init(token string) map[string]any {
+	c.t.Helper()
+	id := c.send(map[string]any{"method": "init", "token": token, "continuation_token": nil,
+		"registrations": []any{}, "capabilities": []string{"client_update", "offline_storage", "telemetry.v1"}}, nil)
+	hdr, _ := c.recv()
+	if hdr["method"] != "reply" || hdr["id"] != id {
+		c.t.Fatalf("init answered %v", hdr)
+	}
+	return hdr["status"].(map[string]any)
+}
+
+func chatToken(t *testing.T, acct *emulator.Account, identity string, ttl time.Duration) string {
+	t.Helper()
+	tok, err := acct.MintToken(identity, accesstoken.Grants{Chat: &accesstoken.ChatGrant{ServiceSID: "IS00000000000000000000000000000000"}}, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestTwilsockInitWithRealTokens(t *testing.T) {
+	emu := emulatortest.Run(t)
+	acct := emu.Account()
+
+	c := tsDial(t, emu)
+	if st := c.init(chatToken(t, acct, "alice", time.Hour)); st["code"] != 200.0 {
+		t.Fatalf("init with a minted token: %v", st)
+	}
+	id := c.send(map[string]any{"method": "message", "active_grant": "ip_messaging", "payload_type": "application/json; charset=utf-8",
+		"http_request": map[string]any{"host": "aim.us1.twilio.com", "path": "/Client/v2/Configuration", "method": "GET",
+			"params": map[string]any{}, "headers": map[string]any{}}}, nil)
+	hdr, _ := c.recv()
+	hs, _ := hdr["http_status"].(map[string]any)
+	if hdr["id"] != id || hdr["status"].(map[string]any)["code"] != 200.0 || hs["code"] == nil {
+		t.Fatalf("tunnelled request answered %v", hdr)
+	}
+
+	forged, err := accesstoken.Mint(accesstoken.Key{SID: acct.SID, Secret: "not-the-auth-token"}, acct.SID,
+		accesstoken.Grants{Identity: "mallory"}, acct.TokenNow(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := chatToken(t, acct, "bob", time.Minute)
+	acct.Advance(2 * time.Minute)
+	anonymous := chatToken(t, acct, "", time.Hour)
+	for token, code := range map[string]float64{anonymous: accesstoken.CodeInvalid, forged: accesstoken.CodeInvalidSignature, short: accesstoken.CodeExpired, "junk": accesstoken.CodeInvalid} {
+		st := tsDial(t, emu).init(token)
+		if st["code"] != 401.0 || st["status"] != "UNAUTHORIZED" || st["errorCode"] != code {
+			t.Errorf("init refused with %v, want 401 errorCode %v", st, code)
+		}
+	}
+}
+
+func TestTwilsockTokenExpiresOnTheVirtualClock(t *testing.T) {
+	emu := emulatortest.Run(t)
+	acct := emu.Account()
+	c := tsDial(t, emu)
+	if st := c.init(chatToken(t, acct, "alice", 10*time.Minute)); st["code"] != 200.0 {
+		t.Fatalf("init: %v", st)
+	}
+	acct.Advance(6 * time.Minute)
+	hdr, _ := c.recv()
+	if hdr["method"] != "client_update" || hdr["client_update_type"] != "token_about_to_expire" {
+		t.Fatalf("got %v, want client_update token_about_to_expire", hdr)
+	}
+	acct.Advance(5 * time.Minute)
+	hdr, _ = c.recv()
+	if st, _ := hdr["status"].(map[string]any); hdr["method"] != "close" || st["code"] != 410.0 || st["status"] != "TOKEN_EXPIRED" {
+		t.Fatalf("got %v, want close 410 TOKEN_EXPIRED", hdr)
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := c.ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		t.Fatalf("socket not closed after close 410: %v", err)
+	}
+}
