@@ -41,6 +41,14 @@ type Route[E any] struct {
 	Handle func(e E, r *Request) (any, error)
 }
 
+// WithHeaders is a handler result that also sets response headers (an ETag,
+// say): Mount renders Body as it would a plain result and adds Header to the
+// success response. Error responses never carry them.
+type WithHeaders struct {
+	Body   any // nil for no body (204 routes)
+	Header http.Header
+}
+
 // Binder runs fn on the engine a request is for, holding whatever
 // serialises access to it (the account lock), and releases it on every path,
 // a panic included. By the time it is called the request has been
@@ -63,8 +71,14 @@ func Mount[E any](mux *http.ServeMux, product Product, bind Binder[E], routes []
 			pooled := bodyBufs.Get().(*[]byte)
 			defer putBodyBuf(pooled)
 			var buf []byte
+			var extra http.Header
 			err = bind(req, func(eng E) error {
 				body, err := rt.Handle(eng, req)
+				if wh, ok := body.(WithHeaders); ok && err == nil {
+					// Taken under the binding: the headers describe the same
+					// snapshot as the body.
+					body, extra = wh.Body, wh.Header
+				}
 				if err == nil && body != nil {
 					if a, ok := body.(jsonAppender); ok {
 						buf, err = a.appendJSON((*pooled)[:0])
@@ -83,11 +97,14 @@ func Mount[E any](mux *http.ServeMux, product Product, bind Binder[E], routes []
 			if status == 0 {
 				status = http.StatusOK
 			}
+			h := w.Header()
+			for k, v := range extra {
+				h[k] = v
+			}
 			if status == http.StatusNoContent {
 				w.WriteHeader(status)
 				return
 			}
-			h := w.Header()
 			h.Set("Content-Type", "application/json")
 			// Sized up front, a body above net/http's 2 KB buffer goes out in
 			// one piece instead of chunked.
