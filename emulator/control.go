@@ -43,6 +43,15 @@ type Info struct {
 	Addresses  []SetupAddress    `json:"addresses"`
 	Customers  map[string]string `json:"customers"`
 	Workspace  *SetupWorkspace   `json:"workspace,omitempty"`
+	// APIKeys are the fixture's API keys (SID and secret), for minting
+	// Access Tokens the way a token server does.
+	APIKeys []APIKey `json:"api_keys"`
+}
+
+// APIKey is an API key that signs Access Tokens.
+type APIKey struct {
+	SID    string `json:"sid"`
+	Secret string `json:"secret"`
 }
 
 // controlRoutes serves the control API. It is not authenticated: it exists
@@ -215,9 +224,13 @@ func (e *Emulator) Info(base string) Info {
 		setup = en.Setup
 		return nil
 	})
-	return Info{URL: base, AccountSID: a.SID, AuthToken: a.AuthToken, Fixture: a.fixture.Name,
+	info := Info{URL: base, AccountSID: a.SID, AuthToken: a.AuthToken, Fixture: a.fixture.Name,
 		ClockMode: string(a.clock.Mode()), Now: twilio.Time(a.Now()),
-		Addresses: setup.Addresses, Customers: setup.Customers, Workspace: setup.Workspace}
+		Addresses: setup.Addresses, Customers: setup.Customers, Workspace: setup.Workspace, APIKeys: []APIKey{}}
+	for _, k := range a.fixture.APIKeys {
+		info.APIKeys = append(info.APIKeys, APIKey{SID: k.SID, Secret: k.Secret})
+	}
+	return info
 }
 
 func (e *Emulator) clockView() map[string]any {

@@ -1,6 +1,7 @@
 // Command emulator runs flexemu, the local Twilio Flex Conversations emulator.
 //
 //	emulator up [--addr 127.0.0.1:7070] [--fixture FILE.yaml] [--account-sid AC…] [--auth-token T] [--clock real|manual]
+//	emulator token [--url http://127.0.0.1:7070] [--ttl 3600] [--json] IDENTITY
 package main
 
 import (
@@ -22,6 +23,7 @@ const usage = `flexemu — a local emulator for the Twilio Flex Conversations in
 
 Usage:
   emulator up [flags]     start the emulator (Ctrl-C to stop)
+  emulator token alice    print an Access Token for agent alice and the SDK URLs
   emulator help           show this help
 
 Run "emulator up --help" for the flags of up.
@@ -39,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "up":
 		return up(args[1:], stdout, stderr)
+	case "token":
+		return token(args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -103,6 +103,12 @@ func (c *Client) Deliveries(ctx context.Context) ([]webhook.Delivery, error) {
 	return out.Deliveries, c.do(ctx, http.MethodGet, "/webhooks", nil, &out)
 }
 
+// Token mints an Access Token for the agent SDKs (POST /emulator/v1/tokens).
+func (c *Client) Token(ctx context.Context, p emulator.TokenParams) (*emulator.AgentToken, error) {
+	var out emulator.AgentToken
+	return &out, c.do(ctx, http.MethodPost, "/tokens", p, &out)
+}
+
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
