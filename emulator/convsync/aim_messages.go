@@ -1,0 +1,64 @@
+package convsync
+
+import (
+	"context"
+
+	"github.com/flexemu/flexemu/emulator/conversations"
+	"github.com/flexemu/flexemu/emulator/twilsock"
+)
+
+// sendMessage answers AIM 12: a message authored by the session's identity,
+// an SDK-origin action through onMessageAdd (pre- and post-event webhooks
+// fire). The SDK resolves sendMessage to the answer's index; the message
+// itself reaches it as list_item_added.
+func (c *conn) sendMessage(ctx context.Context, ref string, b body) twilsock.Response {
+	var sid string
+	if err := c.svc.backend.Do(c.accountSID, func(eng *conversations.Engine) error {
+		var err error
+		sid, err = c.convSID(eng, ref)
+		return err
+	}); err != nil {
+		return aimError(err)
+	}
+	p := conversations.CreateMessageParams{Author: c.identity, MediaSIDs: b.strings("media_sids"), Origin: c.origin()}
+	if v := b.str("body"); v != nil {
+		p.Body = *v
+	}
+	if v := b.str("attributes"); v != nil {
+		p.Attributes = *v
+	}
+	if v := b.str("content_sid"); v != nil {
+		p.ContentSID = *v
+	}
+	return c.act(ctx, func(eng *conversations.Engine) (*conversations.Pending, error) { return eng.PrepareMessage(sid, p) },
+		func(_ *conversations.Engine, _ view, res *conversations.Result) any {
+			return c.messageJSON(res.Message)
+		})
+}
+
+// updateMessage answers AIM 13 (body or attributes).
+func (c *conn) updateMessage(ref, message string, b body) twilsock.Response {
+	return c.do(func(eng *conversations.Engine, _ view) (any, error) {
+		sid, err := c.convSID(eng, ref)
+		if err != nil {
+			return nil, err
+		}
+		m, err := eng.UpdateMessage(sid, message, conversations.UpdateMessageParams{Body: b.str("body"), Attributes: b.str("attributes"),
+			Origin: c.origin()})
+		if err != nil {
+			return nil, err
+		}
+		return c.messageJSON(m), nil
+	})
+}
+
+// deleteMessage answers AIM 14.
+func (c *conn) deleteMessage(ref, message string) twilsock.Response {
+	return c.do(func(eng *conversations.Engine, _ view) (any, error) {
+		sid, err := c.convSID(eng, ref)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{}, eng.DeleteMessage(sid, message, c.origin())
+	})
+}

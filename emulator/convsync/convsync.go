@@ -1,0 +1,136 @@
+// Package convsync serves what @twilio/conversations asks through twilsock:
+// the Conversations client API ("AIM": Client/v2/Configuration and the
+// links it returns) and the Sync objects ("CDS": /v3/Maps, Lists,
+// Documents, /v4/Subscriptions) in which the SDK reads conversation state.
+//
+// The Sync objects are a projection of the Conversations engine computed on
+// demand under the account lock: per user, a my-conversations map (keyed by
+// CH SID) and a user map ({value} items); per conversation, a document, a
+// messages list (by message index) and a roster map (by MB SID). Item
+// revisions and event ids come from the engine's revisions (see
+// conversations.Change), offset per account so they keep increasing across
+// resets. convsync's own state is only subscriptions, sessions, a bounded
+// log of recent removals (for replay) and the names of user objects.
+// Live changes arrive through the engine's change feed and are pushed to
+// the sessions subscribed to the affected objects (push.go).
+package convsync
+
+import (
+	"context"
+	"sync"
+
+	"github.com/flexemu/flexemu/emulator/conversations"
+	"github.com/flexemu/flexemu/emulator/twilsock"
+)
+
+// Backend is how convsync reaches an account's Conversations engine.
+type Backend interface {
+	// Do runs fn with the account locked and its current Conversations
+	// engine; an unknown account is an error (a *twilio.Error).
+	Do(accountSID string, fn func(*conversations.Engine) error) error
+	// Act runs an SDK action the way Twilio does: prepare under the lock,
+	// deliver its pre-event (if one is configured) with the lock released,
+	// then commit under the lock. Post-event webhooks fire on commit.
+	Act(ctx context.Context, accountSID string, prepare func(*conversations.Engine) (*conversations.Pending, error)) (*conversations.Result, error)
+	// MediaURL is the media service's base URL for the Configuration links,
+	// e.g. "http://127.0.0.1:7070/mcs".
+	MediaURL() string
+}
+
+// Service is the twilsock.Service of one emulator: it answers the
+// tunnelled requests of every account's sessions.
+type Service struct {
+	backend Backend
+
+	mu       sync.Mutex
+	accounts map[string]*account
+}
+
+// New returns a Service over b. Call Attach for each account's engine (and
+// again after every reset) so changes are pushed.
+func New(b Backend) *Service {
+	return &Service{backend: b, accounts: map[string]*account{}}
+}
+
+// account is convsync's state for one account, guarded by Service.mu.
+type account struct {
+	sid string
+	eng *conversations.Engine // the attached engine; read only under the account lock
+	// offset is added to engine revisions to make event ids: it rises on
+	// every Attach, so ids keep increasing across resets.
+	offset uint64
+
+	conns    map[*conn]struct{}
+	subs     map[string]map[*conn]struct{} // object SID → subscribed sessions
+	removals removalLog
+	names    map[string]object // SID → user object (maps named after an identity)
+}
+
+func (s *Service) account(sid string) *account {
+	a := s.accounts[sid]
+	if a == nil {
+		a = &account{sid: sid, conns: map[*conn]struct{}{}, subs: map[string]map[*conn]struct{}{}, names: map[string]object{}}
+		s.accounts[sid] = a
+	}
+	return a
+}
+
+// Attach makes eng the account's engine and subscribes to its change feed.
+// Call it under the account lock, with the engine the account starts with
+// and with each fresh one after a reset. Event ids continue above every id
+// issued for the previous engine.
+func (s *Service) Attach(accountSID string, eng *conversations.Engine) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attach(s.account(accountSID), eng)
+}
+
+// attach switches a to eng (no-op if attached already). Callers hold s.mu
+// and the account lock.
+func (s *Service) attach(a *account, eng *conversations.Engine) {
+	if a.eng == eng {
+		return
+	}
+	if a.eng != nil {
+		a.offset += a.eng.Revision() + 1
+	}
+	a.eng = eng
+	sid := a.sid
+	eng.Subscribe(func(ch conversations.Change) { s.changed(sid, eng, ch) })
+}
+
+// eventID is the event id of an engine revision of the account's engine.
+// Callers hold s.mu.
+func (a *account) eventID(rev uint64) uint64 { return a.offset + rev }
+
+// now is the account's latest event id. Callers hold s.mu and the account lock.
+func (a *account) now() uint64 {
+	if a.eng == nil {
+		return a.offset
+	}
+	return a.offset + a.eng.Revision()
+}
+
+// Open starts serving one authenticated session.
+func (s *Service) Open(sess twilsock.Session) twilsock.Conn {
+	p := sess.Principal()
+	c := &conn{svc: s, sess: sess, accountSID: p.AccountSID, identity: p.Identity, subs: map[string]struct{}{}}
+	_ = s.backend.Do(p.AccountSID, func(eng *conversations.Engine) error {
+		c.serviceSID = p.ServiceSID
+		if c.serviceSID == "" {
+			c.serviceSID = eng.DefaultServiceSID()
+		}
+		// Twilio creates the User when an identity first connects.
+		if _, err := eng.User(c.serviceSID, p.Identity); err != nil {
+			_, _ = eng.CreateUser(c.serviceSID, conversations.CreateUserParams{Identity: p.Identity})
+		}
+		return nil
+	})
+	if c.serviceSID == "" {
+		c.serviceSID = p.ServiceSID
+	}
+	s.mu.Lock()
+	s.account(p.AccountSID).conns[c] = struct{}{}
+	s.mu.Unlock()
+	return c
+}
