@@ -45,5 +45,6 @@ fuzz: ## run each fuzz target for a while
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./emulator/taskrouter/expr/
 	$(GO) test -run='^$$' -fuzz=FuzzRender -fuzztime=60s ./emulator/studio/liquid/
 
-node-deps: ## npm dependencies of the twilio-node round trip (examples/node); make test skips it without them
+node-deps: ## npm dependencies of the twilio-node round trip (examples/node) and the agent SDKs (examples/agentsdk); make test skips them without
 	cd examples/node && npm ci --no-audit --no-fund
+	cd examples/agentsdk && npm ci --no-audit --no-fund
