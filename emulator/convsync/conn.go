@@ -33,7 +33,7 @@ func (c *conn) Serve(ctx context.Context, r twilsock.Request) twilsock.Response 
 	segs := splitPath(r.Path)
 	switch {
 	case len(segs) >= 2 && segs[0] == "v3" && (segs[1] == "Maps" || segs[1] == "Lists" || segs[1] == "Documents"):
-		return c.serveSync(r, segs[1:])
+		return c.serveSync(r, segs)
 	case len(segs) == 2 && segs[0] == "v4" && segs[1] == "Subscriptions":
 		return c.serveSubscriptions(r)
 	case len(segs) >= 3 && segs[0] == "Client" && segs[1] == "v2":
