@@ -210,7 +210,9 @@ func TestSendMessageIsAnSDKAction(t *testing.T) {
 	f := newFixture(t)
 	s, c := f.open("alice")
 	ch := f.newConversation(1)
-	f.engine(func(e *conversations.Engine) { _, _ = e.AddParticipant(ch, conversations.CreateParticipantParams{Identity: "alice"}) })
+	f.engine(func(e *conversations.Engine) {
+		_, _ = e.AddParticipant(ch, conversations.CreateParticipantParams{Identity: "alice"})
+	})
 	list := must(t, c, "GET", "/v3/Lists/"+esc(ch+".messages"), nil)
 	subscribe(t, c, "list", list["last_event_id"].(float64), list["sid"].(string))
 	s.take()
@@ -378,7 +380,9 @@ func TestEventIDsIncreaseAcrossAttach(t *testing.T) {
 	f := newFixture(t)
 	_, c := f.open("alice")
 	before := must(t, c, "GET", "/v3/Maps/"+esc("alice.my_conversations"), nil)["last_event_id"].(float64)
-	f.engine(func(e *conversations.Engine) { _, _ = e.AddMessage(f.newConversationLocked(e), conversations.CreateMessageParams{Body: "x"}) })
+	f.engine(func(e *conversations.Engine) {
+		_, _ = e.AddMessage(f.newConversationLocked(e), conversations.CreateMessageParams{Body: "x"})
+	})
 	mid := must(t, c, "GET", "/v3/Maps/"+esc("alice.my_conversations"), nil)["last_event_id"].(float64)
 	if mid <= before {
 		t.Fatalf("last_event_id %v after a change, %v before", mid, before)
