@@ -212,7 +212,7 @@ func createWorker(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderWorker(r, e.env.AccountSID, w), nil
+	return withETag(renderWorker(r, e.env.AccountSID, w), w.Version), nil
 }
 
 func fetchWorker(e *Engine, r *twilio.Request) (any, error) {
@@ -220,22 +220,41 @@ func fetchWorker(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderWorker(r, e.env.AccountSID, w), nil
+	return withETag(renderWorker(r, e.env.AccountSID, w), w.Version), nil
 }
 
 func updateWorker(e *Engine, r *twilio.Request) (any, error) {
 	f := r.Form
+	if err := workerIfMatch(e, r); err != nil {
+		return nil, err
+	}
 	w, err := e.UpdateWorker(r.Path("WorkspaceSid"), r.Path("Sid"), UpdateWorkerParams{
 		FriendlyName: f.OptString("FriendlyName"), ActivitySID: f.OptString("ActivitySid"),
 		Attributes: f.OptString("Attributes"), RejectPendingReservations: f.Bool("RejectPendingReservations", false)})
 	if err != nil {
 		return nil, err
 	}
-	return renderWorker(r, e.env.AccountSID, w), nil
+	return withETag(renderWorker(r, e.env.AccountSID, w), w.Version), nil
 }
 
 func deleteWorker(e *Engine, r *twilio.Request) (any, error) {
+	if err := workerIfMatch(e, r); err != nil {
+		return nil, err
+	}
 	return nil, e.DeleteWorker(r.Path("WorkspaceSid"), r.Path("Sid"))
+}
+
+// workerIfMatch refuses a conditional worker update or delete whose
+// If-Match is stale; an unknown worker is left to the engine's 404.
+func workerIfMatch(e *Engine, r *twilio.Request) error {
+	if r.Header("If-Match") == "" {
+		return nil
+	}
+	w, err := e.Worker(r.Path("WorkspaceSid"), r.Path("Sid"))
+	if err != nil {
+		return err
+	}
+	return ifMatch(r, w.Version)
 }
 
 func fetchWorkerChannel(e *Engine, r *twilio.Request) (any, error) {
@@ -266,7 +285,7 @@ func fetchWorkerReservation(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderReservation(r, res, true), nil
+	return withETag(renderReservation(r, res, true), res.Version), nil
 }
 
 func fetchTaskReservation(e *Engine, r *twilio.Request) (any, error) {
@@ -274,18 +293,29 @@ func fetchTaskReservation(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderReservation(r, res, false), nil
+	return withETag(renderReservation(r, res, false), res.Version), nil
 }
 
 func updateReservation(e *Engine, r *twilio.Request, p UpdateReservationParams, byWorker bool) (any, error) {
 	p.ReservationStatus, _ = r.Form.String("ReservationStatus")
 	p.WorkerActivitySID, _ = r.Form.String("WorkerActivitySid")
 	p.Instruction, _ = r.Form.String("Instruction")
+	if r.Header("If-Match") != "" {
+		// Looked up through the same view as the update, so a reservation of
+		// another task or worker is still a 404, not a 412.
+		_, cur, err := e.reservation(r.Path("WorkspaceSid"), p.TaskSID, p.WorkerSID, r.Path("Sid"))
+		if err != nil {
+			return nil, err
+		}
+		if err := ifMatch(r, cur.Version); err != nil {
+			return nil, err
+		}
+	}
 	res, err := e.UpdateReservation(r.Path("WorkspaceSid"), r.Path("Sid"), p)
 	if err != nil {
 		return nil, err
 	}
-	return renderReservation(r, res, byWorker), nil
+	return withETag(renderReservation(r, res, byWorker), res.Version), nil
 }
 
 func updateWorkerReservation(e *Engine, r *twilio.Request) (any, error) {
@@ -428,7 +458,7 @@ func createTask(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderTask(r, e.Now(), t), nil
+	return withETag(renderTask(r, e.Now(), t), t.Version), nil
 }
 
 func fetchTask(e *Engine, r *twilio.Request) (any, error) {
@@ -436,7 +466,7 @@ func fetchTask(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderTask(r, e.Now(), t), nil
+	return withETag(renderTask(r, e.Now(), t), t.Version), nil
 }
 
 func updateTask(e *Engine, r *twilio.Request) (any, error) {
@@ -449,17 +479,36 @@ func updateTask(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := taskIfMatch(e, r); err != nil {
+		return nil, err
+	}
 	t, err := e.UpdateTask(r.Path("WorkspaceSid"), r.Path("Sid"), UpdateTaskParams{
 		Attributes: f.OptString("Attributes"), AssignmentStatus: f.OptString("AssignmentStatus"),
 		Reason: f.OptString("Reason"), Priority: prio, TaskChannel: f.OptString("TaskChannel"), VirtualStartTime: vst})
 	if err != nil {
 		return nil, err
 	}
-	return renderTask(r, e.Now(), t), nil
+	return withETag(renderTask(r, e.Now(), t), t.Version), nil
 }
 
 func deleteTask(e *Engine, r *twilio.Request) (any, error) {
+	if err := taskIfMatch(e, r); err != nil {
+		return nil, err
+	}
 	return nil, e.DeleteTask(r.Path("WorkspaceSid"), r.Path("Sid"))
+}
+
+// taskIfMatch refuses a conditional task update or delete whose If-Match
+// is stale; an unknown task is left to the engine's 404.
+func taskIfMatch(e *Engine, r *twilio.Request) error {
+	if r.Header("If-Match") == "" {
+		return nil
+	}
+	t, err := e.Task(r.Path("WorkspaceSid"), r.Path("Sid"))
+	if err != nil {
+		return err
+	}
+	return ifMatch(r, t.Version)
 }
 
 func optTime(f twilio.Form, name string) (*time.Time, error) {
