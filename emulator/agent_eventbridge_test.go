@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -94,8 +95,7 @@ func ebDial(t *testing.T, emu *emulator.Emulator, token, extra string) (*ebClien
 				return
 			}
 			if typ != websocket.TextMessage {
-				c.closed <- nil
-				t.Errorf("non-text frame %d", typ)
+				t.Errorf("non-text frame %d (a binary frame crashes the SDK)", typ)
 				continue
 			}
 			if len(bytes.TrimSpace(data)) == 0 {
@@ -426,5 +426,42 @@ func TestEventBridgeSlowClient(t *testing.T) {
 	}
 	for i := 0; i < n; i++ {
 		c.await("worker.attributes.update")
+	}
+}
+
+// TestEventBridgeSocketLifecycle: a token expiring on the virtual clock
+// closes the socket; closing the emulator closes the others at once.
+func TestEventBridgeSocketLifecycle(t *testing.T) {
+	emu := emulatortest.Run(t)
+	acct := emu.Account()
+	short, _, err := ebDial(t, emu, ebToken(t, acct, acct.AuthToken, "alice", 10*time.Minute), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, _, err := ebDial(t, emu, ebToken(t, acct, acct.AuthToken, "alice", time.Hour), "&setWorkerOfflineIfDisconnected=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short.await("init")
+	long.await("init")
+	acct.Advance(20 * time.Minute)
+	select {
+	case err := <-short.closed:
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+			t.Errorf("expired socket closed with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("socket still open 5 s after its token expired on the virtual clock")
+	}
+	start := time.Now()
+	_ = emu.Close()
+	select {
+	case <-long.closed:
+	case <-time.After(3 * time.Second):
+		t.Fatal("socket still open after Close")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v with a socket open", d)
 	}
 }
