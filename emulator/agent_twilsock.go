@@ -1,11 +1,17 @@
 package emulator
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
+	"runtime"
+	"strings"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/flexemu/flexemu/emulator/accesstoken"
+	"github.com/flexemu/flexemu/emulator/mcs"
 	"github.com/flexemu/flexemu/emulator/twilio"
 	"github.com/flexemu/flexemu/emulator/twilsock"
 )
@@ -56,9 +62,80 @@ func (a tokenAuthenticator) TokenNowFor(p twilsock.Principal) time.Time {
 	return a.TokenNow()
 }
 
-// mediaHandler serves the Conversations media service (MCS). (Stub.)
+// mediaHandler serves the Conversations media service (MCS) under
+// MediaPrefix; the Configuration answer's media_service and
+// media_set_service links point at {base}/mcs/v1/Services/{IS}/Media and
+// …/MediaSet. Requests authenticate with X-Twilio-Token (an Access Token,
+// verified like twilsock's) or the account's Basic auth (its SID and auth
+// token, or an API key). An account's media is dropped on Reset.
 func (e *Emulator) mediaHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		twilio.WriteError(w, twilio.NotFound(r.URL.Path))
-	})
+	store := e.Media()
+	for _, acct := range e.accounts {
+		sid := acct.SID
+		acct.OnEngines(func(*Engines) { store.Forget(sid) })
+	}
+	return &mcs.Handler{Store: store, Prefix: strings.TrimSuffix(MediaPrefix, "/"),
+		Auth: e.mediaCaller,
+		Now: func(accountSID string) time.Time {
+			if acct, ok := e.accounts[accountSID]; ok {
+				return acct.Now()
+			}
+			return e.Account().Now()
+		},
+		TokenNow: func(accountSID string) time.Time {
+			if acct, ok := e.accounts[accountSID]; ok {
+				return acct.TokenNow()
+			}
+			return e.Account().TokenNow()
+		},
+	}
+}
+
+// mediaCaller authenticates a media service request.
+func (e *Emulator) mediaCaller(r *http.Request) (mcs.Caller, *twilio.Error) {
+	if token := r.Header.Get("X-Twilio-Token"); token != "" {
+		p, terr := tokenAuthenticator{e}.Authenticate(token)
+		if terr != nil {
+			return mcs.Caller{}, terr
+		}
+		return mcs.Caller{AccountSID: p.AccountSID, Identity: p.Identity, ServiceSID: p.ServiceSID}, nil
+	}
+	if user, pass, ok := r.BasicAuth(); ok {
+		for _, acct := range e.accounts {
+			if secret, known := acct.signingSecret(user); known &&
+				subtle.ConstantTimeCompare([]byte(secret), []byte(pass)) == 1 {
+				return mcs.Caller{AccountSID: acct.SID}, nil
+			}
+		}
+	}
+	return mcs.Caller{}, twilio.Unauthorized()
+}
+
+// mediaStores holds each emulator's media store, keyed weakly so that a
+// closed and dropped emulator (tests start many) takes its media with it.
+var mediaStores = struct {
+	sync.Mutex
+	m map[weak.Pointer[Emulator]]*mcs.Store
+}{m: map[weak.Pointer[Emulator]]*mcs.Store{}}
+
+// Media is the emulator's Conversations media store: what the SDKs
+// uploaded through the media service, by account and ME SID (Get for a
+// record's metadata, Content for its bytes, SetMessage to attach it to a
+// message). Media lives in memory: at most mcs.DefaultMaxObject (16 MiB) an
+// upload and mcs.DefaultMaxPerAccount (64 MiB) an account, freed on Reset.
+func (e *Emulator) Media() *mcs.Store {
+	k := weak.Make(e)
+	mediaStores.Lock()
+	defer mediaStores.Unlock()
+	if s, ok := mediaStores.m[k]; ok {
+		return s
+	}
+	s := mcs.NewStore(0, 0)
+	mediaStores.m[k] = s
+	runtime.AddCleanup(e, func(k weak.Pointer[Emulator]) {
+		mediaStores.Lock()
+		delete(mediaStores.m, k)
+		mediaStores.Unlock()
+	}, k)
+	return s
 }

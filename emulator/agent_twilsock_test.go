@@ -1,9 +1,11 @@
 package emulator_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,5 +147,83 @@ func TestTwilsockTokenExpiresOnTheVirtualClock(t *testing.T) {
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) {
 		t.Fatalf("socket not closed after close 410: %v", err)
+	}
+}
+
+func TestMediaServiceWithRealTokens(t *testing.T) {
+	emu := emulatortest.Run(t)
+	acct := emu.Account()
+	token := chatToken(t, acct, "alice", time.Hour)
+	base := emu.URL() + "/mcs/v1/Services/IS00000000000000000000000000000000"
+
+	do := func(method, url string, body []byte, set func(*http.Request)) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, bytes.NewReader(body))
+		req.Header.Set("Origin", "http://localhost:3000")
+		if set != nil {
+			set(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
+			t.Errorf("%s %s: no CORS origin", method, url)
+		}
+		return resp.StatusCode, b
+	}
+	withToken := func(tok, ct string) func(*http.Request) {
+		return func(r *http.Request) {
+			r.Header.Set("X-Twilio-Token", tok)
+			if ct != "" {
+				r.Header.Set("Content-Type", ct)
+			}
+		}
+	}
+	code, b := do("OPTIONS", base+"/Media", nil, func(r *http.Request) {
+		r.Header.Set("Access-Control-Request-Method", "POST")
+		r.Header.Set("Access-Control-Request-Headers", "x-twilio-token,content-type")
+	})
+	if code != http.StatusNoContent {
+		t.Fatalf("preflight: %d %s", code, b)
+	}
+	code, b = do("POST", base+"/Media?Category=media&Filename=hello.txt", []byte("hello"), withToken(token, "text/plain"))
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	var rec struct {
+		SID   string `json:"sid"`
+		Links struct {
+			Temporary string `json:"content_direct_temporary"`
+		} `json:"links"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := emu.Media().Get(acct.SID, rec.SID); !ok || m.Author != "alice" || m.Filename != "hello.txt" {
+		t.Fatalf("Media().Get: %+v %v", m, ok)
+	}
+	if code, b = do("GET", rec.Links.Temporary, nil, nil); code != 200 || string(b) != "hello" {
+		t.Fatalf("temporary URL: %d %s", code, b)
+	}
+	if code, _ = do("GET", base+"/Media/"+rec.SID, nil, func(r *http.Request) { r.SetBasicAuth(acct.SID, acct.AuthToken) }); code != 200 {
+		t.Errorf("Basic auth: %d", code)
+	}
+	if code, _ = do("GET", base+"/Media/"+rec.SID, nil, func(r *http.Request) { r.SetBasicAuth(acct.SID, "wrong") }); code != 401 {
+		t.Errorf("wrong Basic auth: %d", code)
+	}
+	expired := chatToken(t, acct, "alice", time.Minute)
+	acct.Advance(2 * time.Minute)
+	code, b = do("GET", base+"/Media/"+rec.SID, nil, withToken(expired, ""))
+	if code != 401 || !strings.Contains(string(b), "20104") {
+		t.Errorf("expired token: %d %s", code, b)
+	}
+	if err := acct.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := emu.Media().Get(acct.SID, rec.SID); ok {
+		t.Error("media survived Reset")
 	}
 }
