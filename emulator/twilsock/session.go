@@ -197,7 +197,11 @@ func (s *session) read() {
 			s.shutdown(websocket.CloseProtocolError, err.Error())
 			return
 		}
-		s.checkExpiry()
+		if f.Header.Method != "update" {
+			// A token update may arrive just as the old token ran out: it
+			// is handled first; the next check sees the new token.
+			s.checkExpiry()
+		}
 		s.handle(f)
 	}
 }
