@@ -40,7 +40,7 @@ type call struct {
 	acct         Account
 	hub          *hub
 	workspaceSID string // the token's worker's workspace
-	workerSID    string // the token's worker
+	workerSID    string // the token's worker; "" for a workspace-only token
 	method       string
 	segs         []string   // url path segments: Workspaces, WS…, …
 	params       url.Values // params as form values
@@ -75,8 +75,13 @@ func (srv *Server) serveEnvelope(w http.ResponseWriter, r *http.Request) {
 	}
 	wsSID, wkSID, err := resolveWorker(acct, claims)
 	if err != nil {
-		writeError(w, err)
-		return
+		// A Workspace or Supervisor object's token may name a workspace and
+		// no worker: it may still read and act within that workspace.
+		if g := claims.Grants.TaskRouter; g == nil || g.WorkspaceSID == "" {
+			writeError(w, err)
+			return
+		}
+		wsSID, wkSID = claims.Grants.TaskRouter.WorkspaceSID, ""
 	}
 	params, err := formOf(env.Params)
 	if err != nil {
@@ -99,7 +104,7 @@ func (srv *Server) serveEnvelope(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.segs[1] != wsSID {
-		writeMessage(w, http.StatusForbidden, 20403, "the token's worker "+wkSID+" is in workspace "+wsSID+", not "+c.segs[1])
+		writeMessage(w, http.StatusForbidden, twilio.CodeForbidden, "the token is for workspace "+wsSID+", not "+c.segs[1])
 		return
 	}
 	status, payload, err := c.serve()

@@ -78,9 +78,11 @@ func TestCloseExistingSessions(t *testing.T) {
 	}
 }
 
+// TestSetWorkerOfflineIfDisconnected: on by default (the SDK documents
+// true and sends the parameter only when the app sets it).
 func TestSetWorkerOfflineIfDisconnected(t *testing.T) {
 	b := newBridge(t, Options{OfflineGrace: 20 * time.Millisecond})
-	s := b.mustDial("alice", "&setWorkerOfflineIfDisconnected=true")
+	s := b.mustDial("alice", "")
 	_ = s.conn.Close()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
@@ -102,6 +104,18 @@ func TestSetWorkerOfflineIfDisconnected(t *testing.T) {
 	defer b.acct.recMu.Unlock()
 	if len(b.acct.calls) != 1 || !strings.Contains(b.acct.calls[0], "ActivitySid="+b.acct.offline) {
 		t.Errorf("REST calls %v, want the offline activity change", b.acct.calls)
+	}
+}
+
+func TestSetWorkerOfflineIfDisconnectedFalse(t *testing.T) {
+	b := newBridge(t, Options{OfflineGrace: 20 * time.Millisecond})
+	s := b.mustDial("alice", "&setWorkerOfflineIfDisconnected=false")
+	_ = s.conn.Close()
+	time.Sleep(200 * time.Millisecond)
+	b.acct.recMu.Lock()
+	defer b.acct.recMu.Unlock()
+	if len(b.acct.calls) != 0 {
+		t.Errorf("REST calls %v with setWorkerOfflineIfDisconnected=false", b.acct.calls)
 	}
 }
 
@@ -317,6 +331,15 @@ func TestEnvelopeRoutesAndErrors(t *testing.T) {
 	resp.Body.Close()
 	if st, _ := b.post("", "GET", base+"/Activities", nil); st != 401 {
 		t.Errorf("no token: %d", st)
+	}
+	// A workspace-only token (the SDK's Workspace object) reads the workspace
+	// but cannot open a worker's socket.
+	ws := b.acct.token("supervisor-without-worker", time.Hour)
+	if st, body := b.post(ws, "GET", base+"/TaskQueues", map[string]any{"PageSize": 1000}); st != 200 {
+		t.Errorf("workspace token: %d %v", st, body)
+	}
+	if _, resp, err := b.dial(ws, ""); err == nil || resp.StatusCode != 404 {
+		t.Errorf("socket for a token without a worker: %v %v", err, resp)
 	}
 }
 

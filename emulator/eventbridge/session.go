@@ -51,6 +51,30 @@ var closeFrames = map[closeReason]struct {
 	reasonShutdown: {websocket.CloseGoingAway, "emulator closing"},
 }
 
+func (r closeReason) String() string {
+	switch r {
+	case reasonClient:
+		return "closed by the client"
+	case reasonWrite:
+		return "write failed"
+	case reasonOverflow:
+		return "client too slow"
+	case reasonExpired:
+		return "token expired"
+	case reasonStale:
+		return "closed for the SDK to re-read its state"
+	case reasonReplaced:
+		return "replaced by a newer session (closeExistingSessions)"
+	case reasonGone:
+		return "worker deleted"
+	case reasonReset:
+		return "account reset"
+	case reasonShutdown:
+		return "emulator closing"
+	}
+	return "open"
+}
+
 // disconnection reports whether a reason is the worker's SDK going away
 // (what setWorkerOfflineIfDisconnected reacts to), as opposed to the
 // emulator ending the session for its own reasons.
@@ -72,7 +96,10 @@ type session struct {
 	workerSID    string
 	identity     string
 	expires      time.Time // token expiry on the token clock
-	offline      bool      // setWorkerOfflineIfDisconnected=true
+	// offline is setWorkerOfflineIfDisconnected: documented by the SDK as
+	// true by default, and the SDK only sends it when the app sets it, so
+	// only an explicit false turns it off.
+	offline bool
 
 	out       chan []byte
 	done      chan struct{}
@@ -118,7 +145,7 @@ func (srv *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return // Upgrade answered the client
 	}
 	s := &session{hub: h, conn: conn, workspaceSID: wsSID, workerSID: wkSID, identity: claims.Grants.Identity,
-		expires: claims.Expires, offline: q["setWorkerOfflineIfDisconnected"] == "true",
+		expires: claims.Expires, offline: q["setWorkerOfflineIfDisconnected"] != "false",
 		out: make(chan []byte, srv.opts.QueueSize), done: make(chan struct{}),
 		reservations: map[string]bool{}, activities: map[string]bool{}, channels: map[string]bool{}}
 	s.out <- initFrame(wkSID, acct.SID(), wsSID, claims.Expires.Sub(acct.TokenNow()))
@@ -143,11 +170,13 @@ func (srv *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	s.run(r.Context())
 
 	remaining, gen := h.unregister(s)
-	if s.reason.disconnection() && !srv.backend.ShuttingDown() {
-		acct.Record("worker.sdk.disconnected", wkSID, "worker "+wkSID+" ("+s.identity+") disconnected its Worker SDK", refs)
-		if s.offline && remaining == 0 {
-			h.scheduleOffline(s, gen)
-		}
+	if s.reason == reasonReset || s.reason == reasonShutdown || srv.backend.ShuttingDown() {
+		return
+	}
+	refs["reason"] = s.reason.String()
+	acct.Record("worker.sdk.disconnected", wkSID, "worker "+wkSID+" ("+s.identity+")'s Worker SDK disconnected: "+s.reason.String(), refs)
+	if s.offline && remaining == 0 && s.reason.disconnection() {
+		h.scheduleOffline(s, gen)
 	}
 }
 
