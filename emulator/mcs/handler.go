@@ -274,8 +274,9 @@ func (h *Handler) mediaSet(w http.ResponseWriter, r *http.Request, service strin
 	for _, item := range cmd.List {
 		m, ok := h.Store.Get(c.AccountSID, item.MediaSID)
 		if !ok || m.ServiceSID != service {
-			out = append(out, map[string]any{"code": http.StatusNotFound, "media_record": nil,
-				"media_sid": item.MediaSID, "message": "Media not found"})
+			// mcs-client names the failed SID from media_record.sid.
+			out = append(out, map[string]any{"code": http.StatusNotFound,
+				"media_record": map[string]any{"sid": item.MediaSID}, "message": "Media not found"})
 			continue
 		}
 		out = append(out, map[string]any{"code": http.StatusOK, "media_record": h.render(r, m)})
