@@ -28,6 +28,10 @@ type Event struct {
 	WorkerSID      string
 	TaskQueueSID   string
 	WorkflowSID    string
+	// WorkerChannelSID is the WC… SID of worker.capacity.update and
+	// worker.channel.availability.update, whose resource is the worker: a
+	// listener (the Worker SDK's event bridge) names the channel from it.
+	WorkerChannelSID string
 }
 
 // Engine is one account's TaskRouter.

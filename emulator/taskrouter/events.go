@@ -405,8 +405,12 @@ func (e *Engine) resolve(ws *Workspace, ev Event, sid string) evCtx {
 		c.ch = c.task.channel
 	}
 	if c.worker != nil && strings.HasPrefix(ev.Type, "worker.") {
+		wcSID := ev.WorkerChannelSID
+		if wcSID == "" {
+			wcSID = sid
+		}
 		for _, wc := range c.worker.channels {
-			if wc.SID == sid {
+			if wc.SID == wcSID {
 				c.wc = wc
 				if c.ch == nil {
 					c.ch = wc.channel

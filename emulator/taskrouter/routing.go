@@ -506,6 +506,7 @@ func (e *Engine) createReservation(ws *Workspace, t *Task, w *Worker) {
 		WorkerSID: w.SID, WorkerName: w.FriendlyName, ReservationStatus: StatusPending, DateCreated: now, DateUpdated: now,
 		task: t, worker: w, wc: wc, ver: e.created()}
 	wc.pending++
+	wc.LastReservedTime = now
 	w.active++
 	t.pendingRes++
 	e.assignSeq++

@@ -67,6 +67,9 @@ type WorkerChannel struct {
 	Available             bool
 	DateCreated           time.Time
 	DateUpdated           time.Time
+	// LastReservedTime is when the worker was last offered a reservation on
+	// this channel (zero: never); the Worker SDK's Channel shows it.
+	LastReservedTime time.Time
 
 	pending      int    // pending reservations on this channel
 	lastAssigned uint64 // assignSeq of the last reservation on this channel (channel-optimized routing)
@@ -432,12 +435,12 @@ func (e *Engine) UpdateWorkerChannel(wsSID, workerSID, channel string, p UpdateW
 	if p.Capacity != nil && *p.Capacity != wc.ConfiguredCapacity {
 		prev := wc.ConfiguredCapacity
 		wc.ConfiguredCapacity = *p.Capacity
-		e.emit(Event{Type: "worker.capacity.update", WorkspaceSID: ws.SID, WorkerSID: w.SID}, wc.SID,
+		e.emit(Event{Type: "worker.capacity.update", WorkspaceSID: ws.SID, WorkerSID: w.SID, WorkerChannelSID: wc.SID}, wc.SID,
 			fmt.Sprintf("worker %s %s capacity %d -> %d", w.FriendlyName, wc.TaskChannelUniqueName, prev, wc.ConfiguredCapacity), refs)
 	}
 	if p.Available != nil && *p.Available != wc.Available {
 		wc.Available = *p.Available
-		e.emit(Event{Type: "worker.channel.availability.update", WorkspaceSID: ws.SID, WorkerSID: w.SID}, wc.SID,
+		e.emit(Event{Type: "worker.channel.availability.update", WorkspaceSID: ws.SID, WorkerSID: w.SID, WorkerChannelSID: wc.SID}, wc.SID,
 			fmt.Sprintf("worker %s %s available=%t", w.FriendlyName, wc.TaskChannelUniqueName, wc.Available), refs)
 	}
 	wc.DateUpdated = e.env.Now()
