@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -464,4 +465,45 @@ func TestEventBridgeSocketLifecycle(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Close took %v with a socket open", d)
 	}
+}
+
+// TestEventBridgeIfMatch: with enableVersionCheck the SDK sends If-Match
+// with the version it holds; the REST stack checks it.
+func TestEventBridgeIfMatch(t *testing.T) {
+	emu := emulatortest.Run(t)
+	acct := emu.Account()
+	token := ebToken(t, acct, acct.AuthToken, "alice", time.Hour)
+	c, _, err := ebDial(t, emu, token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk := c.await("init").Payload["channel_id"].(string)
+	wkURL := "Workspaces/" + ebWorkspace + "/Workers/" + wk
+	version := ebPayload(t, emu, token, "GET", wkURL, map[string]any{}, "v1")["version"].(float64)
+	post := func(ifMatch string) (int, map[string]any) {
+		body, _ := json.Marshal(map[string]any{"url": wkURL, "method": "POST", "token": token,
+			"params": map[string]any{"Attributes": map[string]any{"contact_uri": "client:alice", "n": ifMatch}}})
+		req, _ := http.NewRequest(http.MethodPost, emu.URL()+emulator.EventBridgePath, bytes.NewReader(body))
+		req.Header.Set("apiVersion", "v1")
+		req.Header.Set("If-Match", ifMatch)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if st, body := post("999"); st != http.StatusPreconditionFailed || body["message"] == nil {
+		t.Fatalf("stale If-Match: %d %v", st, body)
+	}
+	st, body := post(strconv.Itoa(int(version)))
+	if st != 200 {
+		t.Fatalf("current If-Match: %d %v", st, body)
+	}
+	if got := body["payload"].(map[string]any)["version"].(float64); got != version+1 {
+		t.Errorf("version after update %v, want %v", got, version+1)
+	}
+	c.await("worker.attributes.update")
 }
