@@ -92,6 +92,7 @@ func Register(sc *godog.ScenarioContext, opts ...Option) {
 	registerTaskRouterSteps(sc)
 	registerWebhookSteps(sc)
 	registerFlexSteps(sc)
+	registerAgentDesktopSteps(sc)
 }
 
 // Ensure returns the scenario's World, starting its emulator on first use;
