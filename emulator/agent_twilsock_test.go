@@ -227,3 +227,28 @@ func TestMediaServiceWithRealTokens(t *testing.T) {
 		t.Error("media survived Reset")
 	}
 }
+
+func TestTwilsockSessionsEndWithTheEmulator(t *testing.T) {
+	emu := emulatortest.Run(t)
+	c := tsDial(t, emu)
+	if st := c.init(chatToken(t, emu.Account(), "alice", time.Hour)); st["code"] != 200.0 {
+		t.Fatalf("init: %v", st)
+	}
+	start := time.Now()
+	if err := emu.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := c.ws.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+				t.Fatalf("socket ended with %v, want close 1001", err)
+			}
+			break
+		}
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the session outlived Close by %v", d)
+	}
+}
