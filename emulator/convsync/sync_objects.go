@@ -69,7 +69,8 @@ func (v view) items(o object) []item {
 		out = append(out,
 			item{key: "attributes", data: map[string]any{"value": attrs}, rev: rev, updated: updated},
 			item{key: "friendlyName", data: map[string]any{"value": fn}, rev: rev, updated: updated},
-			item{key: "reachability", data: map[string]any{"online": false, "notifiable": false}, rev: rev, updated: updated})
+			// Reachability never changes (revision 0): no SDK session is reported online.
+			item{key: "reachability", data: map[string]any{"online": false, "notifiable": false}, updated: updated})
 	case kindMessages:
 		msgs, _ := v.eng.Messages(o.conv, false)
 		for _, m := range msgs {
@@ -111,6 +112,8 @@ func (v view) documentData(c *conversations.Conversation) map[string]any {
 		"messages":     convObject(kindMessages, c.SID).uniqueName(),
 		"roster":       convObject(kindRoster, c.SID).uniqueName(),
 	}
+	// null (not absent) once the last message is gone, so the SDK drops it.
+	d["lastMessage"] = nil
 	if m := v.eng.LastMessage(c.SID); m != nil {
 		d["lastMessage"] = map[string]any{"index": m.Index, "timestamp": syncTime(m.DateCreated)}
 	}
