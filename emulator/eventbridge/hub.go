@@ -141,6 +141,34 @@ func (h *hub) learnActivities(workspaceSID string, activities []string) {
 	}
 }
 
+// flushWait bounds how long an action's answer waits for its pushes.
+const flushWait = time.Second
+
+// flush waits until every frame queued so far for the worker's sockets has
+// been written (bounded by flushWait; a closing socket is not waited for).
+func (h *hub) flush(workerSID string) {
+	if workerSID == "" {
+		return
+	}
+	type mark struct {
+		s *session
+		n uint64
+	}
+	h.mu.Lock()
+	marks := make([]mark, 0, len(h.sessions[workerSID]))
+	for s := range h.sessions[workerSID] {
+		marks = append(marks, mark{s, s.queued})
+	}
+	h.mu.Unlock()
+	if len(marks) == 0 {
+		return
+	}
+	deadline := time.After(flushWait)
+	for _, m := range marks {
+		m.s.flushed(m.n, deadline)
+	}
+}
+
 // scheduleOffline implements setWorkerOfflineIfDisconnected: when the
 // worker's last socket has been closed for OfflineGrace (a reconnecting
 // SDK, e.g. after a missed heartbeat, is back well within it) and the

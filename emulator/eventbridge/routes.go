@@ -97,13 +97,17 @@ func (c *call) read(fn func(tr *taskrouter.Engine) (any, error)) (int, any, erro
 	return 0, out, err
 }
 
-// mutate POSTs form to the REST path under the workspace, then renders the
-// SDK's answer under the account lock from the REST answer's body.
+// mutate POSTs form to the REST path under the workspace, waits until the
+// pushes it caused for the caller's own sockets are written (so that when
+// the SDK's promise resolves it has, as a rule, applied them: e.g.
+// reservation.accepted, which carries the task's new version that its next
+// If-Match needs), then renders the SDK's answer under the account lock.
 func (c *call) mutate(path string, form url.Values, render func(tr *taskrouter.Engine, rest []byte) (any, error)) (int, any, error) {
 	status, body := c.acct.CallAPI(c.r.Context(), http.MethodPost, "/v1/Workspaces/"+c.workspaceSID+path, form, c.header)
 	if status < 200 || status > 299 {
 		return status, body, nil
 	}
+	c.hub.flush(c.workerSID)
 	return c.read(func(tr *taskrouter.Engine) (any, error) { return render(tr, body) })
 }
 

@@ -106,6 +106,14 @@ type session struct {
 	closeOnce sync.Once
 	reason    closeReason // set before done is closed
 
+	// queued counts the frames queued (guarded by hub.mu); written those
+	// the writer has sent, with wake closed and renewed at each: flushed
+	// waits on them.
+	queued  uint64
+	wmu     sync.Mutex
+	written uint64
+	wake    chan struct{}
+
 	// Guarded by hub.mu: what the SDK knows, so nothing is pushed that
 	// would crash it, and the engines generation it was opened in.
 	reservations map[string]bool
@@ -146,7 +154,7 @@ func (srv *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	s := &session{hub: h, conn: conn, workspaceSID: wsSID, workerSID: wkSID, identity: claims.Grants.Identity,
 		expires: claims.Expires, offline: q["setWorkerOfflineIfDisconnected"] != "false",
-		out: make(chan []byte, srv.opts.QueueSize), done: make(chan struct{}),
+		out: make(chan []byte, srv.opts.QueueSize), done: make(chan struct{}), queued: 1, wake: make(chan struct{}),
 		reservations: map[string]bool{}, activities: map[string]bool{}, channels: map[string]bool{}}
 	s.out <- initFrame(wkSID, acct.SID(), wsSID, claims.Expires.Sub(acct.TokenNow()))
 	var replaced []*session
@@ -217,8 +225,29 @@ func (s *session) push(f []byte) {
 	}
 	select {
 	case s.out <- f:
+		s.queued++
 	default:
 		s.close(reasonOverflow)
+	}
+}
+
+// flushed waits until the writer has sent the first n frames, the session
+// ended, or the deadline passed.
+func (s *session) flushed(n uint64, deadline <-chan time.Time) {
+	for {
+		s.wmu.Lock()
+		done, wake := s.written >= n, s.wake
+		s.wmu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-wake:
+		case <-s.done:
+			return
+		case <-deadline:
+			return
+		}
 	}
 }
 
@@ -255,6 +284,11 @@ func (s *session) run(ctx context.Context) {
 				continue
 			}
 			s.write(f)
+			s.wmu.Lock()
+			s.written++
+			close(s.wake)
+			s.wake = make(chan struct{})
+			s.wmu.Unlock()
 		case <-hb.C:
 			if s.expired() {
 				s.close(reasonExpired)
