@@ -44,7 +44,7 @@ type Engine struct {
 	outbox    []Event // events waiting for listeners (see flush)
 	flushing  bool
 	depth     int    // nesting of exported operations (see begin)
-	op        uint64 // current outermost operation, for versions (version.go)
+	op        uint32 // current outermost operation, for versions (version.go)
 
 	seq       uint64 // creation order of every object (ties in ordering)
 	assignSeq uint64 // bumped whenever a worker is reserved or assigned (idle order)

@@ -60,7 +60,6 @@ type Task struct {
 	Timeout          int // seconds to live unassigned
 	Addons           string
 	RoutingTarget    string
-	IgnoreCapacity   bool
 	VirtualStartTime time.Time
 	DateCreated      time.Time
 	DateUpdated      time.Time
@@ -68,7 +67,6 @@ type Task struct {
 	// queue, ...); Twilio's ETag / If-Match value. See version.go.
 	Version int
 
-	ver      versioned
 	seq      uint64
 	workflow *Workflow
 	channel  *TaskChannel
@@ -77,8 +75,11 @@ type Task struct {
 	queued   bool  // in queue's waiting set (see index.go)
 	inOpen   bool  // in lane.open: may take another reservation
 	// everMatched: entered (or timed out of) a filter since the last
-	// re-evaluation. (The flags sit together: a task is 576 bytes, not 640.)
-	everMatched bool
+	// re-evaluation. (The flags, IgnoreCapacity and ver share one word: a
+	// task is 576 bytes, not 640.)
+	everMatched    bool
+	IgnoreCapacity bool
+	ver            versioned
 
 	// routing position
 	cfg        *routingConfig

@@ -17,8 +17,11 @@ import "time"
 // version, as on Twilio, and a client that sent If-Match: N gets N+1 back.
 
 // versioned is the bookkeeping shared by the versioned objects.
+// It is 4 bytes so that it fits beside a Task's flags; op wraps after 2^32
+// operations, which could only merge two bumps of an object untouched for
+// exactly that many operations.
 type versioned struct {
-	op uint64 // Engine.op of the operation that last bumped the version
+	op uint32 // Engine.op of the operation that last bumped the version
 }
 
 // bump increments *version unless this operation already did. Outside any
