@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,8 +86,8 @@ func (s *session) run() {
 // code and text, the request contexts end, queued frames are dropped.
 func (s *session) shutdown(code int, text string) {
 	s.closeOnce.Do(func() {
-		if len(text) > 120 { // a close frame's reason is at most 123 bytes
-			text = text[:120]
+		if len(text) > 120 { // a close frame's reason is at most 123 bytes of UTF-8
+			text = strings.ToValidUTF8(text[:120], "")
 		}
 		s.closeCode, s.closeText = code, text
 		close(s.done)
