@@ -367,3 +367,51 @@ func TestRawQueryKeepsTheToken(t *testing.T) {
 		t.Fatalf("%v", q)
 	}
 }
+
+func TestChannelPushes(t *testing.T) {
+	b := newBridge(t, Options{})
+	s := b.mustDial("alice", "")
+	var chat *taskrouter.WorkerChannel
+	_ = b.acct.Do(func(tr *taskrouter.Engine) error {
+		capacity, off := 3, false
+		var err error
+		if chat, err = tr.UpdateWorkerChannel(b.acct.ws, b.acct.alice, "chat", taskrouter.UpdateWorkerChannelParams{Capacity: &capacity}); err != nil {
+			return err
+		}
+		_, err = tr.UpdateWorkerChannel(b.acct.ws, b.acct.alice, "voice", taskrouter.UpdateWorkerChannelParams{Available: &off})
+		return err
+	})
+	f := s.next()
+	if f.EventType != "worker.capacity.update" || f.Payload["sid"] != chat.SID || f.Payload["configured_capacity"] != float64(3) {
+		t.Fatalf("first push %v", f)
+	}
+	if _, ok := f.Payload["last_reserved_time"]; !ok {
+		t.Error("last_reserved_time missing")
+	}
+	f = s.next()
+	if f.EventType != "worker.channel.availability.update" || f.Payload["task_channel_unique_name"] != "voice" || f.Payload["available"] != false {
+		t.Fatalf("second push %v", f)
+	}
+	// A reservation sets last_reserved_time, in milliseconds.
+	_ = b.acct.Do(func(tr *taskrouter.Engine) error {
+		_, err := tr.CreateTask(b.acct.ws, taskrouter.CreateTaskParams{WorkflowSID: b.acct.workflow})
+		return err
+	})
+	s.await("reservation.created")
+	tok := b.acct.token("alice", time.Hour)
+	_, body := b.post(tok, "GET", "Workspaces/"+b.acct.ws+"/Workers/"+b.acct.alice+"/WorkerChannels", map[string]any{"PageSize": 1000})
+	found := false
+	for _, c := range body["payload"].(map[string]any)["contents"].([]any) {
+		ch := c.(map[string]any)
+		if ch["task_channel_unique_name"] == "default" {
+			ms, _ := ch["last_reserved_time"].(float64)
+			if want := float64(b.acct.clk.Now().UnixMilli()); ms != want {
+				t.Errorf("last_reserved_time %v, want %v (ms)", ch["last_reserved_time"], want)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("channels %v", body)
+	}
+}
