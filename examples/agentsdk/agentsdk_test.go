@@ -42,7 +42,11 @@ type summary struct {
 	Conversations string `json:"conversations"`
 	WorkerSID     string `json:"workerSid"`
 
+	Customer           string   `json:"customer"`
 	RestActivity       string   `json:"restActivity"`
+	AvailablePushed    bool     `json:"availablePushed"`
+	OwnMessageAdded    bool     `json:"ownMessageAdded"`
+	HistoryAuthors     []string `json:"historyAuthors"`
 	Activity           string   `json:"activity"`
 	ConversationSID    string   `json:"conversationSid"`
 	TaskSID            string   `json:"taskSid"`
@@ -117,6 +121,7 @@ func TestAgentSDKJourney(t *testing.T) {
 				t.Errorf("node agent.js exited with %v though the journey passed\nstderr: %s", runErr, tail(stderr.String(), 2000))
 			}
 			check(t, tc.version, &got)
+			t.Logf("twilio-taskrouter %s, @twilio/conversations %s: %s", got.TaskRouter, got.Conversations, strings.Join(got.Steps, " → "))
 		})
 	}
 }
@@ -135,6 +140,9 @@ func check(t *testing.T, version string, got *summary) {
 	if passed("available") && got.Activity != "Available" {
 		t.Errorf("setActivity left the worker in %q", got.Activity)
 	}
+	if passed("available") && !got.AvailablePushed {
+		t.Error("the SDK's own activity change was not pushed back (no worker.activity.update)")
+	}
 	if passed("reservationCreated") {
 		if !strings.HasPrefix(got.ReservationSID, "WR") || got.ReservationTask != got.TaskSID || got.ReservationConv != got.ConversationSID ||
 			got.ReservationStatus != "pending" {
@@ -148,14 +156,17 @@ func check(t *testing.T, version string, got *summary) {
 	if passed("conversationJoined") && got.Joined != got.ConversationSID {
 		t.Errorf("joined %s, want %s", got.Joined, got.ConversationSID)
 	}
-	if passed("history") && (len(got.History) == 0 || got.History[0] != "hello") {
-		t.Errorf("history %q, want it to start with the customer's hello", got.History)
+	if passed("history") && (len(got.History) == 0 || got.History[0] != "hello" || got.HistoryAuthors[0] != got.Customer) {
+		t.Errorf("history %q by %q, want it to start with %s's hello", got.History, got.HistoryAuthors, got.Customer)
 	}
-	if passed("liveMessage") && got.Live.Author == "alice" {
-		t.Errorf("the customer's live message is authored by %q", got.Live.Author)
+	if passed("liveMessage") && got.Live.Author != got.Customer {
+		t.Errorf("the customer's live message is authored by %q, want %s", got.Live.Author, got.Customer)
 	}
 	if passed("sendMessage") && got.SentIndex == nil {
 		t.Error("sendMessage resolved without an index")
+	}
+	if passed("sendMessage") && !got.OwnMessageAdded {
+		t.Error("the agent's own message never came back as messageAdded (list_item_added)")
 	}
 	if passed("customerReceived") {
 		if got.CustomerReceived.Author != "alice" {
