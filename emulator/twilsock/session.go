@@ -123,6 +123,9 @@ func (s *session) send(f outFrame) bool {
 
 // sendFrame encodes and queues a frame.
 func (s *session) sendFrame(header map[string]any, payload []byte, final bool) bool {
+	if s.closing() {
+		return false
+	}
 	b, err := EncodeFrame(header, payload)
 	if err != nil {
 		s.opts.Logger.Error("twilsock: encoding a frame", "err", err)
