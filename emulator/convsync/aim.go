@@ -23,9 +23,8 @@ func (c *conn) serveAIM(ctx context.Context, r twilsock.Request, segs []string) 
 	case len(segs) == 1 && segs[0] == "ContentTemplates":
 		return jsonResponse(http.StatusOK, map[string]any{"templates": []any{}, "meta": pageMeta()})
 	case len(segs) >= 3 && segs[0] == "Services":
-		if segs[1] != c.serviceSID {
-			return aimError(twilio.NotFound(r.Path))
-		}
+		// The path's service is the one a Configuration named; the session's
+		// service is served (the same, unless a reset re-created the services).
 		return c.serveService(ctx, r, segs[2:])
 	}
 	return aimError(twilio.NotFound(r.Path))
@@ -139,7 +138,7 @@ func (c *conn) act(ctx context.Context, prepare func(*conversations.Engine) (*co
 
 // convSID resolves a conversation path reference (SID or unique name).
 func (c *conn) convSID(eng *conversations.Engine, ref string) (string, error) {
-	conv, err := eng.ServiceConversation(c.serviceSID, ref)
+	conv, err := eng.ServiceConversation(c.service(eng), ref)
 	if err != nil {
 		return "", err
 	}

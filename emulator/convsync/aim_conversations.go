@@ -12,7 +12,7 @@ import (
 func (c *conn) myConversations() twilsock.Response {
 	return c.do(func(eng *conversations.Engine, _ view) (any, error) {
 		list := []any{}
-		for _, p := range eng.IdentityConversations(c.serviceSID, c.identity) {
+		for _, p := range eng.IdentityConversations(c.service(eng), c.identity) {
 			list = append(list, c.myConversationJSON(eng, p))
 		}
 		return map[string]any{"conversations": list, "meta": pageMeta()}, nil
@@ -22,7 +22,7 @@ func (c *conn) myConversations() twilsock.Response {
 // myConversation answers AIM 3 (by SID or unique name).
 func (c *conn) myConversation(ref string) twilsock.Response {
 	return c.do(func(eng *conversations.Engine, _ view) (any, error) {
-		p, err := eng.IdentityConversation(c.serviceSID, c.identity, ref)
+		p, err := eng.IdentityConversation(c.service(eng), c.identity, ref)
 		if err != nil {
 			return nil, err
 		}
@@ -42,15 +42,15 @@ func (c *conn) updateMyConversation(ref string, b body) twilsock.Response {
 				p.LastReadMessageIndex = b.int("last_read_message_index")
 			}
 		}
-		if _, err := eng.User(c.serviceSID, c.identity); err != nil {
-			if _, err := eng.CreateUser(c.serviceSID, conversations.CreateUserParams{Identity: c.identity}); err != nil {
+		if _, err := eng.User(c.service(eng), c.identity); err != nil {
+			if _, err := eng.CreateUser(c.service(eng), conversations.CreateUserParams{Identity: c.identity}); err != nil {
 				return nil, err
 			}
 		}
-		if _, err := eng.UpdateUserConversation(c.serviceSID, c.identity, ref, p); err != nil {
+		if _, err := eng.UpdateUserConversation(c.service(eng), c.identity, ref, p); err != nil {
 			return nil, err
 		}
-		part, err := eng.IdentityConversation(c.serviceSID, c.identity, ref)
+		part, err := eng.IdentityConversation(c.service(eng), c.identity, ref)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func (c *conn) leave(ref string) twilsock.Response {
 
 // createConversation answers AIM 5 through onConversationAdd.
 func (c *conn) createConversation(ctx context.Context, b body) twilsock.Response {
-	p := conversations.CreateConversationParams{ChatServiceSID: c.serviceSID, Origin: c.origin()}
+	p := conversations.CreateConversationParams{Origin: c.origin()}
 	if v := b.str("friendly_name"); v != nil {
 		p.FriendlyName = *v
 	}
@@ -81,7 +81,10 @@ func (c *conn) createConversation(ctx context.Context, b body) twilsock.Response
 	if v := b.str("attributes"); v != nil {
 		p.Attributes = *v
 	}
-	return c.act(ctx, func(eng *conversations.Engine) (*conversations.Pending, error) { return eng.PrepareConversation(p) },
+	return c.act(ctx, func(eng *conversations.Engine) (*conversations.Pending, error) {
+		p.ChatServiceSID = c.service(eng)
+		return eng.PrepareConversation(p)
+	},
 		func(eng *conversations.Engine, _ view, res *conversations.Result) any {
 			return c.conversationJSON(eng, res.Conversation)
 		})
@@ -90,7 +93,7 @@ func (c *conn) createConversation(ctx context.Context, b body) twilsock.Response
 // getConversation answers AIM 6.
 func (c *conn) getConversation(ref string) twilsock.Response {
 	return c.do(func(eng *conversations.Engine, _ view) (any, error) {
-		conv, err := eng.ServiceConversation(c.serviceSID, ref)
+		conv, err := eng.ServiceConversation(c.service(eng), ref)
 		if err != nil {
 			return nil, err
 		}

@@ -11,11 +11,11 @@ import (
 // getUser answers AIM 18: a user and the name of its Sync map.
 func (c *conn) getUser(identity string) twilsock.Response {
 	return c.do(func(eng *conversations.Engine, _ view) (any, error) {
-		u, err := eng.User(c.serviceSID, identity)
+		u, err := eng.User(c.service(eng), identity)
 		if err != nil {
 			return nil, err
 		}
-		c.svc.remember(c.accountSID, userObject(kindUser, u.ChatServiceSID, u.Identity))
+		c.svc.remember(c.accountSID, userObject(kindUser, objService(eng, u.ChatServiceSID), u.Identity))
 		return c.userJSON(eng, u), nil
 	})
 }
@@ -26,7 +26,7 @@ func (c *conn) updateUser(identity string, b body) twilsock.Response {
 		return aimError(twilio.NewError(http.StatusForbidden, twilio.CodeForbidden, "Users may only update themselves"))
 	}
 	return c.do(func(eng *conversations.Engine, _ view) (any, error) {
-		u, err := eng.UpdateUser(c.serviceSID, identity, conversations.UpdateUserParams{FriendlyName: b.str("friendly_name"),
+		u, err := eng.UpdateUser(c.service(eng), identity, conversations.UpdateUserParams{FriendlyName: b.str("friendly_name"),
 			Attributes: b.str("attributes"), Origin: c.origin()})
 		if err != nil {
 			return nil, err
@@ -75,7 +75,7 @@ func (c *conn) typing(r twilsock.Request) twilsock.Response {
 		c.svc.mu.Lock()
 		defer c.svc.mu.Unlock()
 		for other := range c.svc.account(c.accountSID).conns {
-			if other.identity != c.identity && other.serviceSID == c.serviceSID && members[other.identity] && !other.closed {
+			if other.identity != c.identity && other.grantService == c.grantService && members[other.identity] && !other.closed {
 				other.sess.Notify(messageTypeTyping, payload)
 			}
 		}

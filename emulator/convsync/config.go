@@ -15,14 +15,14 @@ const defaultAIMHost = "aim.us1.twilio.com"
 // serviceBase is the AIM base of the session's service: every link of the
 // Configuration hangs off it (AIM paths are flexemu's choice; the SDK
 // follows the links).
-func (c *conn) serviceBase() string {
+func (c *conn) serviceBase(service string) string {
 	c.hostMu.Lock()
 	host := c.aimHost
 	c.hostMu.Unlock()
 	if host == "" {
 		host = defaultAIMHost
 	}
-	return "https://" + host + "/Client/v2/Services/" + c.serviceSID
+	return "https://" + host + "/Client/v2/Services/" + service
 }
 
 // noteHost remembers the AIM host the SDK uses (region-specific).
@@ -39,19 +39,21 @@ func (c *conn) noteHost(r twilsock.Request) {
 // the user's identity, the names of its two Sync maps, the AIM links and
 // options.
 func (c *conn) configuration() twilsock.Response {
-	reachable := false
+	reachable, service, objSvc := false, "", ""
 	if err := c.svc.backend.Do(c.accountSID, func(eng *conversations.Engine) error {
-		reachable = eng.Reachable(c.serviceSID)
+		service = c.service(eng)
+		objSvc = objService(eng, service)
+		reachable = eng.Reachable(service)
 		return nil
 	}); err != nil {
 		return aimError(err)
 	}
-	my, user := userObject(kindMyConversations, c.serviceSID, c.identity), userObject(kindUser, c.serviceSID, c.identity)
+	my, user := userObject(kindMyConversations, objSvc, c.identity), userObject(kindUser, objSvc, c.identity)
 	c.svc.remember(c.accountSID, my)
 	c.svc.remember(c.accountSID, user)
-	base := c.serviceBase()
+	base := c.serviceBase(service)
 	me := base + "/Users/" + url.PathEscape(c.identity)
-	media := strings.TrimRight(c.svc.backend.MediaURL(), "/") + "/v1/Services/" + c.serviceSID
+	media := strings.TrimRight(c.svc.backend.MediaURL(), "/") + "/v1/Services/" + service
 	return jsonResponse(http.StatusOK, map[string]any{
 		"identity":     c.identity,
 		"sync_objects": map[string]any{"my_conversations": my.uniqueName(), "my_user_info": user.uniqueName()},

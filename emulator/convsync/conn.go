@@ -8,24 +8,49 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/twilio"
 	"github.com/flexemu/flexemu/emulator/twilsock"
 )
 
 // conn is one session: who it is and what it is subscribed to. subs and
-// closed are guarded by Service.mu; identity and serviceSID never change.
+// closed are guarded by Service.mu; identity and grantService never change.
 type conn struct {
 	svc        *Service
 	sess       twilsock.Session
 	accountSID string
 	identity   string
-	serviceSID string // the chat grant's service, else the account's default
+	// grantService is the chat grant's service SID ("" for the account's
+	// default); see service.
+	grantService string
 
 	subs   map[string]struct{} // subscribed object SIDs
 	closed bool
 
 	hostMu  sync.Mutex
 	aimHost string // the AIM host the SDK reported, for the Configuration links
+}
+
+// service is the SID of the session's service: the grant's, else (or when
+// the grant's is unknown, e.g. after a reset re-created the services) the
+// account's default. Called under the account lock.
+func (c *conn) service(eng *conversations.Engine) string {
+	if c.grantService != "" {
+		if _, err := eng.Service(c.grantService); err == nil {
+			return c.grantService
+		}
+	}
+	return eng.DefaultServiceSID()
+}
+
+// objService is the service as Sync object names carry it: "" for the
+// account's default service, so the names and SIDs of a user's objects
+// survive a reset (which re-creates the default service with a new SID).
+func objService(eng *conversations.Engine, sid string) string {
+	if sid == "" || sid == eng.DefaultServiceSID() {
+		return ""
+	}
+	return sid
 }
 
 // Serve answers one tunnelled request, routing on its path only.

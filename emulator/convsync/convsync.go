@@ -92,11 +92,51 @@ func (s *Service) attach(a *account, eng *conversations.Engine) {
 		return
 	}
 	if a.eng != nil {
-		a.offset += a.eng.Revision() + 1
+		a.offset = s.discard(a) + 1
 	}
 	a.eng = eng
 	sid := a.sid
 	eng.Subscribe(func(ch conversations.Change) { s.changed(sid, eng, ch) })
+}
+
+// discard tells the sessions that everything of a's engine is gone (a
+// reset): the removal of every conversation's objects and of every
+// participation from the my-conversations maps, with ids above the engine's.
+// The events are logged for sessions that resubscribe. It returns the last
+// id used. Callers hold s.mu and the account lock.
+func (s *Service) discard(a *account) uint64 {
+	next := a.now()
+	if len(a.conns) == 0 && len(a.subs) == 0 {
+		return next
+	}
+	old := a.eng
+	emit := func(ev syncEvent) {
+		a.removals.add(ev)
+		for c := range a.subs[ev.sid] {
+			c.sess.Notify(messageTypeSync, ev.payload)
+		}
+	}
+	v := view{eng: old, offset: a.offset}
+	for _, svc := range old.Services() {
+		convs, _ := old.Conversations(conversations.ListConversationsParams{ChatServiceSID: svc.SID})
+		for _, c := range convs {
+			parts, _ := old.Participants(c.SID)
+			for _, p := range parts {
+				if p.Identity == "" {
+					continue
+				}
+				next++
+				o := userObject(kindMyConversations, objService(old, svc.SID), p.Identity)
+				emit(v.itemRemoved(o, next, item{key: c.SID, updated: p.DateUpdated,
+					data: map[string]any{"status": "joined", "channel": convObject(kindDocument, c.SID).uniqueName()}}))
+			}
+			next++
+			for _, kind := range []objKind{kindDocument, kindMessages, kindRoster} {
+				emit(objectRemoved(convObject(kind, c.SID), next))
+			}
+		}
+	}
+	return next
 }
 
 // eventID is the event id of an engine revision of the account's engine.
@@ -114,21 +154,16 @@ func (a *account) now() uint64 {
 // Open starts serving one authenticated session.
 func (s *Service) Open(sess twilsock.Session) twilsock.Conn {
 	p := sess.Principal()
-	c := &conn{svc: s, sess: sess, accountSID: p.AccountSID, identity: p.Identity, subs: map[string]struct{}{}}
+	c := &conn{svc: s, sess: sess, accountSID: p.AccountSID, identity: p.Identity, grantService: p.ServiceSID,
+		subs: map[string]struct{}{}}
 	_ = s.backend.Do(p.AccountSID, func(eng *conversations.Engine) error {
-		c.serviceSID = p.ServiceSID
-		if c.serviceSID == "" {
-			c.serviceSID = eng.DefaultServiceSID()
-		}
 		// Twilio creates the User when an identity first connects.
-		if _, err := eng.User(c.serviceSID, p.Identity); err != nil {
-			_, _ = eng.CreateUser(c.serviceSID, conversations.CreateUserParams{Identity: p.Identity})
+		svc := c.service(eng)
+		if _, err := eng.User(svc, p.Identity); err != nil {
+			_, _ = eng.CreateUser(svc, conversations.CreateUserParams{Identity: p.Identity})
 		}
 		return nil
 	})
-	if c.serviceSID == "" {
-		c.serviceSID = p.ServiceSID
-	}
 	s.mu.Lock()
 	s.account(p.AccountSID).conns[c] = struct{}{}
 	s.mu.Unlock()

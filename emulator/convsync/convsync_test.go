@@ -406,3 +406,47 @@ func (f *fixture) newConversationLocked(e *conversations.Engine) string {
 	}
 	return c.SID
 }
+
+func TestResetTellsSessionsEverythingIsGone(t *testing.T) {
+	f := newFixture(t)
+	s, c := f.open("alice")
+	ch := f.newConversation(1)
+	f.engine(func(e *conversations.Engine) { _, _ = e.AddParticipant(ch, conversations.CreateParticipantParams{Identity: "alice"}) })
+	my := must(t, c, "GET", "/v3/Maps/"+esc("alice.my_conversations"), nil)
+	doc := must(t, c, "GET", "/v3/Documents/"+esc(ch+".channel"), nil)
+	subscribe(t, c, "map", my["last_event_id"].(float64), my["sid"].(string))
+	subscribe(t, c, "document", doc["last_event_id"].(float64), doc["sid"].(string))
+	s.take()
+
+	fresh := conversations.New(f.env) // a reset: new engine, new default service SID
+	f.b.mu.Lock()
+	f.b.eng = fresh
+	f.svc.Attach(testAccount, fresh)
+	f.b.mu.Unlock()
+	ns := s.take()
+	removed := syncEvents(ns, "map_item_removed")
+	if len(removed) != 1 || removed[0]["item_key"] != ch || removed[0]["map_sid"] != my["sid"] {
+		t.Fatalf("map_item_removed on reset = %v", removed)
+	}
+	if gone := syncEvents(ns, "document_removed"); len(gone) != 1 || gone[0]["document_sid"] != doc["sid"] {
+		t.Fatalf("document_removed on reset = %v", gone)
+	}
+	// The session's objects keep their names and SIDs; new state is pushed with higher ids.
+	ch2 := f.newConversation(0)
+	f.engine(func(e *conversations.Engine) { _, _ = e.AddParticipant(ch2, conversations.CreateParticipantParams{Identity: "alice"}) })
+	added := syncEvents(s.take(), "map_item_added")
+	if len(added) != 1 || added[0]["item_key"] != ch2 || added[0]["id"].(float64) <= removed[0]["id"].(float64) {
+		t.Fatalf("map_item_added after reset = %v (removal id %v)", added, removed[0]["id"])
+	}
+	// The Configuration and AIM paths follow the new default service.
+	cfg := must(t, c, "GET", "/Client/v2/Configuration", nil)
+	var svc string
+	f.engine(func(e *conversations.Engine) { svc = e.DefaultServiceSID() })
+	if !strings.Contains(cfg["links"].(map[string]any)["conversations"].(string), svc) {
+		t.Fatalf("links after reset = %v (service %s)", cfg["links"], svc)
+	}
+	list := must(t, c, "GET", strings.TrimPrefix(cfg["links"].(map[string]any)["my_conversations"].(string), "https://aim.us1.twilio.com"), nil)
+	if convs := list["conversations"].([]any); len(convs) != 1 || convs[0].(map[string]any)["conversation_sid"] != ch2 {
+		t.Fatalf("my conversations after reset = %v", list)
+	}
+}

@@ -138,7 +138,8 @@ func (s *Service) changed(accountSID string, eng *conversations.Engine, ch conve
 			}
 		}
 	}
-	myConv := func(identity string) object { return userObject(kindMyConversations, ch.ChatServiceSID, identity) }
+	svc := objService(eng, ch.ChatServiceSID)
+	myConv := func(identity string) object { return userObject(kindMyConversations, svc, identity) }
 	messages, roster := convObject(kindMessages, ch.ConversationSID), convObject(kindRoster, ch.ConversationSID)
 
 	switch ch.Kind {
@@ -190,7 +191,7 @@ func (s *Service) changed(accountSID string, eng *conversations.Engine, ch conve
 			}
 		}
 	case conversations.ChangeUserAdded, conversations.ChangeUserUpdated:
-		o := userObject(kindUser, ch.ChatServiceSID, ch.Identity)
+		o := userObject(kindUser, svc, ch.Identity)
 		if watched(o) {
 			for _, it := range v.items(o) {
 				if it.key != "reachability" {

@@ -7,7 +7,9 @@ import (
 
 // REST-style (snake_case) renderings the AIM answers carry.
 
-func (c *conn) conversationURL(sid string) string { return c.serviceBase() + "/Conversations/" + sid }
+func (c *conn) conversationURL(service, sid string) string {
+	return c.serviceBase(service) + "/Conversations/" + sid
+}
 
 func convSyncObjects(sid string) map[string]any {
 	return map[string]any{
@@ -18,7 +20,7 @@ func convSyncObjects(sid string) map[string]any {
 }
 
 func (c *conn) conversationJSON(eng *conversations.Engine, conv *conversations.Conversation) map[string]any {
-	u := c.conversationURL(conv.SID)
+	u := c.conversationURL(conv.ChatServiceSID, conv.SID)
 	return map[string]any{
 		"sid":                conv.SID,
 		"account_sid":        c.accountSID,
@@ -57,7 +59,7 @@ func (c *conn) myConversationJSON(eng *conversations.Engine, p *conversations.Pa
 		"created_by":              "system",
 		"date_created":            twilio.Time(conv.DateCreated),
 		"date_updated":            twilio.Time(conv.DateUpdated),
-		"url":                     c.serviceBase() + "/Users/" + escape(c.identity) + "/Conversations/" + conv.SID,
+		"url":                     c.serviceBase(conv.ChatServiceSID) + "/Users/" + escape(c.identity) + "/Conversations/" + conv.SID,
 	}
 	if p.LastReadMessageIndex != nil {
 		n := 0
@@ -83,7 +85,7 @@ func (c *conn) participantJSON(eng *conversations.Engine, p *conversations.Parti
 		"last_read_message_index": intOrNil(rh.LastReadMessageIndex),
 		"date_created":            twilio.Time(p.DateCreated),
 		"date_updated":            twilio.Time(p.DateUpdated),
-		"url":                     c.conversationURL(p.ConversationSID) + "/Participants/" + p.SID,
+		"url":                     c.conversationURL(p.ChatServiceSID, p.ConversationSID) + "/Participants/" + p.SID,
 	}
 	if b := p.Binding; b != nil {
 		d["messaging_binding"] = map[string]any{"type": b.Type, "address": nullable(b.Address),
@@ -115,7 +117,7 @@ func (c *conn) messageJSON(m *conversations.Message) map[string]any {
 		"media":            media,
 		"date_created":     twilio.Time(m.DateCreated),
 		"date_updated":     twilio.Time(m.DateUpdated),
-		"url":              c.conversationURL(m.ConversationSID) + "/Messages/" + m.SID,
+		"url":              c.conversationURL(m.ChatServiceSID, m.ConversationSID) + "/Messages/" + m.SID,
 	}
 }
 
@@ -136,7 +138,7 @@ func (c *conn) userJSON(eng *conversations.Engine, u *conversations.User) map[st
 		"is_notifiable":    notifiable,
 		"date_created":     twilio.Time(u.DateCreated),
 		"date_updated":     twilio.Time(u.DateUpdated),
-		"url":              c.serviceBase() + "/Users/" + escape(u.Identity),
-		"sync_objects":     map[string]any{"user_info_map": userObject(kindUser, u.ChatServiceSID, u.Identity).uniqueName()},
+		"url":              c.serviceBase(u.ChatServiceSID) + "/Users/" + escape(u.Identity),
+		"sync_objects":     map[string]any{"user_info_map": userObject(kindUser, objService(eng, u.ChatServiceSID), u.Identity).uniqueName()},
 	}
 }

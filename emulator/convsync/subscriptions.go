@@ -51,7 +51,7 @@ func (c *conn) serveSubscriptions(r twilsock.Request) twilsock.Response {
 		a := c.svc.account(c.accountSID)
 		var done, failed []map[string]any
 		for _, q := range req.Requests {
-			o, ok := c.objectBySID(a, q.ObjectType, q.ObjectSID)
+			o, ok := c.objectBySID(v, a, q.ObjectType, q.ObjectSID)
 			if req.Action == "cancel" {
 				c.unsubscribe(a, q.ObjectSID)
 				done = append(done, map[string]any{"object_sid": q.ObjectSID, "object_type": q.ObjectType})
@@ -119,12 +119,12 @@ func subscriptionFailure(sid, typ string, status, code int, msg string) map[stri
 }
 
 // objectBySID resolves a subscription request's object. Callers hold s.mu.
-func (c *conn) objectBySID(a *account, typ, sid string) (object, bool) {
+func (c *conn) objectBySID(v view, a *account, typ, sid string) (object, bool) {
 	collection := map[string]string{"map": "Maps", "list": "Lists", "document": "Documents"}[typ]
 	if collection == "" || len(sid) != 34 {
 		return object{}, false
 	}
-	o, ok := parseRef(collection, sid, c.serviceSID, a.names)
+	o, ok := parseRef(collection, sid, objService(v.eng, c.service(v.eng)), a.names)
 	return o, ok && o.sid() == sid
 }
 

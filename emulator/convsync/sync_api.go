@@ -30,14 +30,13 @@ func (c *conn) serveSync(r twilsock.Request, segs []string) twilsock.Response {
 		return syncError(http.StatusNotFound, codeSyncNotFound, "Not found: "+r.Path)
 	}
 	collection, ref := segs[1], segs[2]
-	o, ok := c.resolve(collection, ref)
-	if !ok {
-		return syncNotFound(collection, ref)
-	}
 	q := decodeParams(r.Params)
 	var resp twilsock.Response
 	err := c.view(func(v view) error {
+		o, ok := c.resolve(v, collection, ref)
 		switch {
+		case !ok:
+			resp = syncNotFound(collection, ref)
 		case len(segs) == 3:
 			d, found := v.descriptor(o, q.Get("Include") == "items")
 			if !found {
@@ -70,12 +69,11 @@ func (c *conn) serveSync(r twilsock.Request, segs []string) twilsock.Response {
 }
 
 // resolve maps a CDS reference to an object of the session's service.
-func (c *conn) resolve(collection, ref string) (object, bool) {
+// Called under the account lock.
+func (c *conn) resolve(v view, collection, ref string) (object, bool) {
 	c.svc.mu.Lock()
-	names := c.svc.account(c.accountSID).names
-	o, ok := parseRef(collection, ref, c.serviceSID, names)
-	c.svc.mu.Unlock()
-	return o, ok
+	defer c.svc.mu.Unlock()
+	return parseRef(collection, ref, objService(v.eng, c.service(v.eng)), c.svc.account(c.accountSID).names)
 }
 
 // itemsPage answers an items query: Key or Index (one item), From (the
