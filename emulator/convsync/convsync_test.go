@@ -411,7 +411,9 @@ func TestResetTellsSessionsEverythingIsGone(t *testing.T) {
 	f := newFixture(t)
 	s, c := f.open("alice")
 	ch := f.newConversation(1)
-	f.engine(func(e *conversations.Engine) { _, _ = e.AddParticipant(ch, conversations.CreateParticipantParams{Identity: "alice"}) })
+	f.engine(func(e *conversations.Engine) {
+		_, _ = e.AddParticipant(ch, conversations.CreateParticipantParams{Identity: "alice"})
+	})
 	my := must(t, c, "GET", "/v3/Maps/"+esc("alice.my_conversations"), nil)
 	doc := must(t, c, "GET", "/v3/Documents/"+esc(ch+".channel"), nil)
 	subscribe(t, c, "map", my["last_event_id"].(float64), my["sid"].(string))
@@ -433,7 +435,9 @@ func TestResetTellsSessionsEverythingIsGone(t *testing.T) {
 	}
 	// The session's objects keep their names and SIDs; new state is pushed with higher ids.
 	ch2 := f.newConversation(0)
-	f.engine(func(e *conversations.Engine) { _, _ = e.AddParticipant(ch2, conversations.CreateParticipantParams{Identity: "alice"}) })
+	f.engine(func(e *conversations.Engine) {
+		_, _ = e.AddParticipant(ch2, conversations.CreateParticipantParams{Identity: "alice"})
+	})
 	added := syncEvents(s.take(), "map_item_added")
 	if len(added) != 1 || added[0]["item_key"] != ch2 || added[0]["id"].(float64) <= removed[0]["id"].(float64) {
 		t.Fatalf("map_item_added after reset = %v (removal id %v)", added, removed[0]["id"])
