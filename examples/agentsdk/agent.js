@@ -6,8 +6,9 @@
 // token → worker ready → a REST activity change pushed to the SDK → Available
 // (from the SDK) → a customer sends "hello" → reservationCreated → accept →
 // conversationJoined → the history shows "hello" → a second customer message
-// arrives live → the agent's sendMessage reaches the customer → wrap up →
-// complete; then a badly signed token is refused by both SDKs.
+// arrives live → the agent's sendMessage reaches the customer → typing → read
+// horizon → wrap up → complete → leave; then a badly signed token is refused
+// by both SDKs.
 //
 // The summary's "ok" is false when a step failed: "failedStep" names the first
 // one, "failed" all of them with their errors, "skipped" those whose required
@@ -210,6 +211,19 @@ async function journey() {
     summary.sentToChannel = await sentToCustomerChannel(v.hello.conversationSid, reply);
   });
 
+  await step("typing", ["conversationJoined"], async () => {
+    await command({ cmd: "typing", conversationSid: v.hello.conversationSid });
+  });
+
+  await step("readHorizon", ["conversationJoined"], async () => {
+    const mark = d.events.length;
+    await command({ cmd: "setReadHorizon", conversationSid: v.hello.conversationSid });
+    // The SDK learns its new horizon from the Sync push, not from the POST's answer.
+    const ev = await d.waitFor((e) => d.events.indexOf(e) >= mark && e.event === "conversationUpdated" && e.sid === v.hello.conversationSid &&
+      (e.updateReasons || []).includes("lastReadMessageIndex"), STEP_MS, "conversationUpdated lastReadMessageIndex");
+    summary.readHorizonPushed = !!ev;
+  });
+
   await step("wrapup", ["accept"], async () => {
     await command({ cmd: "wrapup", reservationSid: v.created.sid });
     const ev = await d.waitFor((e) => e.event === "reservation.wrapup" && e.sid === v.created.sid, STEP_MS, "reservation wrapup event");
@@ -222,6 +236,14 @@ async function journey() {
     const ev = await d.waitFor((e) => e.event === "reservation.completed" && e.sid === v.created.sid, STEP_MS, "reservation completed event");
     summary.completedStatus = ev.status;
     summary.completedTaskStatus = ev.taskStatus;
+  });
+
+  // Completing the task through TaskRouter leaves the agent in the
+  // conversation (as on Twilio, where Flex's Interactions API removes her);
+  // leaving is the SDK's own call.
+  await step("leave", ["conversationJoined", "complete"], async () => {
+    await command({ cmd: "leave", conversationSid: v.hello.conversationSid });
+    await d.waitFor((e) => e.event === "conversationLeft" && e.sid === v.hello.conversationSid, STEP_MS, "conversationLeft");
   });
 
   await step("badTokenRefused", ["token"], async () => {

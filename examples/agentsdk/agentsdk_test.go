@@ -78,7 +78,7 @@ type summary struct {
 // journeySteps are agent.js's steps, in order.
 var journeySteps = []string{"info", "token", "workerReady", "clientInitialized", "restActivityPushed", "available",
 	"customerHello", "reservationCreated", "accept", "conversationJoined", "history", "liveMessage", "sendMessage",
-	"customerReceived", "wrapup", "complete", "badTokenRefused"}
+	"customerReceived", "typing", "readHorizon", "wrapup", "complete", "leave", "badTokenRefused"}
 
 func TestAgentSDKJourney(t *testing.T) {
 	node, err := exec.LookPath("node")

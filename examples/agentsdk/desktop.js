@@ -28,6 +28,9 @@
 // participantJoined, typingStarted, error, tokenExpired, … An SDK error never
 // ends the process: it is printed as an event.
 //
+// TOKEN_TTL (seconds) asks for a shorter-lived token, to see tokenAboutToExpire,
+// tokenExpired and the updateToken command at work.
+//
 // CONVERSATIONS picks the Conversations SDK line: "3" (@twilio/conversations
 // 3.0.1, the default) or "2" (2.5.0, the line Flex UI 2.x bundles, installed
 // under the npm alias "conversations2").
@@ -125,8 +128,9 @@ function participantInfo(p) {
  * every event; events also stay in this.events for waitFor.
  */
 class Desktop {
-  constructor({ url, identity = "alice", line = "3", emit = () => {}, token, worker = true, client = true, label } = {}) {
+  constructor({ url, identity = "alice", line = "3", emit = () => {}, token, ttl, worker = true, client = true, label } = {}) {
     this.url = url;
+    this.ttl = ttl;
     this.identity = identity;
     this.line = String(line);
     this._emit = emit;
@@ -169,7 +173,7 @@ class Desktop {
   async start() {
     let tok;
     try {
-      tok = await fetchToken(this.url, this.identity);
+      tok = await fetchToken(this.url, this.identity, this.ttl);
     } catch (e) {
       this.emit({ event: "tokenFailed", error: errInfo(e) });
       throw e;
@@ -215,6 +219,7 @@ class Desktop {
   }
 
   trackReservation(r, event) {
+    if (this.reservations.get(r.sid) === r) return; // listening already (a reconnect's ready)
     this.reservations.set(r.sid, r);
     this.emit({ event, ...reservationInfo(r) });
     for (const name of ["accepted", "rejected", "timeout", "canceled", "rescinded", "wrapup", "completed"]) {
@@ -379,7 +384,7 @@ class Desktop {
         return { conversations: page.items.map((c) => ({ sid: c.sid, status: c.status, friendlyName: c.friendlyName })) };
       }
       case "updateToken": {
-        const tok = await fetchToken(this.url, this.identity, cmd.ttl);
+        const tok = await fetchToken(this.url, this.identity, cmd.ttl || this.ttl);
         this.token = tok.token;
         if (this.worker) this.worker.updateToken(tok.token);
         if (this.client) await this.client.updateToken(tok.token);
@@ -428,7 +433,8 @@ async function main() {
   stdoutForEventsOnly();
   const write = (e) => process.stdout.write(JSON.stringify(e) + "\n");
   const url = process.env.FLEXEMU_URL || "http://127.0.0.1:7070";
-  const d = new Desktop({ url, identity: process.env.IDENTITY || "alice", line: process.env.CONVERSATIONS || "3", emit: write });
+  const d = new Desktop({ url, identity: process.env.IDENTITY || "alice", line: process.env.CONVERSATIONS || "3", emit: write,
+    ttl: Number(process.env.TOKEN_TTL) || undefined });
   process.on("unhandledRejection", (e) => d.emit({ event: "error", source: "unhandledRejection", error: errInfo(e) }));
   process.on("uncaughtException", (e) => d.emit({ event: "error", source: "uncaughtException", error: errInfo(e) }));
   let exiting = false;
