@@ -78,7 +78,6 @@ func (h *hub) register(s *session, tr *taskrouter.Engine, closeExisting bool) ([
 	for _, r := range active {
 		s.reservations[r.SID] = true
 	}
-	s.gen = h.gen
 	var replaced []*session
 	if closeExisting {
 		for o := range h.sessions[s.workerSID] {

@@ -115,11 +115,10 @@ type session struct {
 	wake    chan struct{}
 
 	// Guarded by hub.mu: what the SDK knows, so nothing is pushed that
-	// would crash it, and the engines generation it was opened in.
+	// would crash it.
 	reservations map[string]bool
 	activities   map[string]bool
 	channels     map[string]bool
-	gen          int
 }
 
 // serveSocket upgrades an SDK connection after verifying its token (a bad
