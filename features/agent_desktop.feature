@@ -42,3 +42,12 @@ Feature: An agent works from a real agent desktop
     When alice rejects the reservation in the agent desktop
     Then worker "alice" should have no pending reservation
     And the task should be "pending"
+
+  Scenario: The Conversations SDK line Flex UI 2.x bundles (2.5.0) works the same
+    Given alice is signed in to the agent desktop with conversations 2
+    When a customer sends "hello"
+    Then alice's agent desktop receives a reservation
+    When alice accepts the reservation in the agent desktop
+    Then alice's agent desktop shows the conversation with "hello"
+    When alice replies "Hello from a Flex UI 2.x desktop" from the agent desktop
+    Then the customer should receive "Hello from a Flex UI 2.x desktop"
