@@ -91,12 +91,37 @@ func (s *Service) attach(a *account, eng *conversations.Engine) {
 	if a.eng == eng {
 		return
 	}
-	if a.eng != nil {
-		a.offset = s.discard(a) + 1
+	reset := a.eng != nil
+	var since uint64
+	if reset {
+		since = s.discard(a)
+		a.offset = since + 1
 	}
 	a.eng = eng
 	sid := a.sid
 	eng.Subscribe(func(ch conversations.Change) { s.changed(sid, eng, ch) })
+	if reset {
+		s.replayAll(a, since)
+	}
+}
+
+// replayAll pushes to every subscribed session what its objects hold in a
+// fresh engine (what the fixture created), as if resubscribed at since.
+// Callers hold s.mu and the account lock.
+func (s *Service) replayAll(a *account, since uint64) {
+	v := view{eng: a.eng, offset: a.offset}
+	collections := map[string]string{"MP": "Maps", "ES": "Lists", "ET": "Documents"}
+	for sid, conns := range a.subs {
+		o, ok := parseRef(collections[sid[:2]], sid, "", a.names)
+		if !ok || o.sid() != sid || !v.exists(o) {
+			continue
+		}
+		for _, ev := range v.replay(a, o, since) {
+			for c := range conns {
+				c.sess.Notify(messageTypeSync, ev.payload)
+			}
+		}
+	}
 }
 
 // discard tells the sessions that everything of a's engine is gone (a
@@ -138,10 +163,6 @@ func (s *Service) discard(a *account) uint64 {
 	}
 	return next
 }
-
-// eventID is the event id of an engine revision of the account's engine.
-// Callers hold s.mu.
-func (a *account) eventID(rev uint64) uint64 { return a.offset + rev }
 
 // now is the account's latest event id. Callers hold s.mu and the account lock.
 func (a *account) now() uint64 {

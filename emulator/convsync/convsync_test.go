@@ -421,6 +421,14 @@ func TestResetTellsSessionsEverythingIsGone(t *testing.T) {
 	s.take()
 
 	fresh := conversations.New(f.env) // a reset: new engine, new default service SID
+	// What a fixture creates before the engine is attached.
+	pre, err := fresh.CreateConversation(conversations.CreateConversationParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.AddParticipant(pre.SID, conversations.CreateParticipantParams{Identity: "alice"}); err != nil {
+		t.Fatal(err)
+	}
 	f.b.mu.Lock()
 	f.b.eng = fresh
 	f.svc.Attach(testAccount, fresh)
@@ -432,6 +440,9 @@ func TestResetTellsSessionsEverythingIsGone(t *testing.T) {
 	}
 	if gone := syncEvents(ns, "document_removed"); len(gone) != 1 || gone[0]["document_sid"] != doc["sid"] {
 		t.Fatalf("document_removed on reset = %v", gone)
+	}
+	if fx := syncEvents(ns, "map_item_added"); len(fx) != 1 || fx[0]["item_key"] != pre.SID || fx[0]["id"].(float64) <= removed[0]["id"].(float64) {
+		t.Fatalf("fixture participation pushed on reset = %v", fx)
 	}
 	// The session's objects keep their names and SIDs; new state is pushed with higher ids.
 	ch2 := f.newConversation(0)
@@ -450,7 +461,7 @@ func TestResetTellsSessionsEverythingIsGone(t *testing.T) {
 		t.Fatalf("links after reset = %v (service %s)", cfg["links"], svc)
 	}
 	list := must(t, c, "GET", strings.TrimPrefix(cfg["links"].(map[string]any)["my_conversations"].(string), "https://aim.us1.twilio.com"), nil)
-	if convs := list["conversations"].([]any); len(convs) != 1 || convs[0].(map[string]any)["conversation_sid"] != ch2 {
+	if convs := list["conversations"].([]any); len(convs) != 2 || convs[1].(map[string]any)["conversation_sid"] != ch2 {
 		t.Fatalf("my conversations after reset = %v", list)
 	}
 }
