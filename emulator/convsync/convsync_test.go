@@ -465,3 +465,67 @@ func TestResetTellsSessionsEverythingIsGone(t *testing.T) {
 		t.Fatalf("my conversations after reset = %v", list)
 	}
 }
+
+func TestConversationStateUserAndRemovalPushes(t *testing.T) {
+	f := newFixture(t)
+	s, c := f.open("alice")
+	ch := f.newConversation(1)
+	f.engine(func(e *conversations.Engine) { _, _ = e.AddParticipant(ch, conversations.CreateParticipantParams{Identity: "alice"}) })
+	doc := must(t, c, "GET", "/v3/Documents/"+esc(ch+".channel"), nil)
+	my := must(t, c, "GET", "/v3/Maps/"+esc("alice.my_conversations"), nil)
+	user := must(t, c, "GET", "/v3/Maps/"+esc("alice.user")+"?Include=items", nil)
+	subscribe(t, c, "document", doc["last_event_id"].(float64), doc["sid"].(string))
+	subscribe(t, c, "map", my["last_event_id"].(float64), my["sid"].(string), user["sid"].(string))
+	s.take()
+
+	// Closing (Flex, a timer, REST): the whole document, with its new state.
+	f.engine(func(e *conversations.Engine) {
+		closed := conversations.StateClosed
+		if _, err := e.UpdateConversation(ch, conversations.UpdateConversationParams{State: &closed}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	upd := syncEvents(s.take(), "document_updated")
+	if len(upd) != 1 {
+		t.Fatalf("document_updated = %v", upd)
+	}
+	data := upd[0]["document_data"].(map[string]any)
+	if data["state"].(map[string]any)["current"] != "closed" || data["messages"] != ch+".messages" || data["roster"] != ch+".roster" {
+		t.Fatalf("document after closing = %v", data)
+	}
+
+	// The user's own map follows the User.
+	fn := "Alice Agent"
+	f.engine(func(e *conversations.Engine) {
+		if _, err := e.UpdateUser("", "alice", conversations.UpdateUserParams{FriendlyName: &fn}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var got bool
+	for _, ev := range syncEvents(s.take(), "map_item_updated") {
+		if ev["map_sid"] == user["sid"] && ev["item_key"] == "friendlyName" {
+			got = ev["item_data"].(map[string]any)["value"] == fn
+		}
+	}
+	if !got {
+		t.Fatal("no friendlyName map_item_updated")
+	}
+
+	// Deleting the conversation removes its objects and the participation.
+	f.engine(func(e *conversations.Engine) {
+		if err := e.DeleteConversation(ch, conversations.Origin{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	ns := s.take()
+	if gone := syncEvents(ns, "document_removed"); len(gone) != 1 || gone[0]["document_sid"] != doc["sid"] {
+		t.Fatalf("document_removed = %v", gone)
+	}
+	if rm := syncEvents(ns, "map_item_removed"); len(rm) != 1 || rm[0]["item_key"] != ch {
+		t.Fatalf("map_item_removed = %v", rm)
+	}
+	status, body := call(t, c, "GET", "/v3/Documents/"+esc(ch+".channel"), nil)
+	if status != 404 || body["code"] != float64(codeSyncNotFound) {
+		t.Fatalf("deleted document = %d %v", status, body)
+	}
+}
