@@ -470,7 +470,9 @@ func TestConversationStateUserAndRemovalPushes(t *testing.T) {
 	f := newFixture(t)
 	s, c := f.open("alice")
 	ch := f.newConversation(1)
-	f.engine(func(e *conversations.Engine) { _, _ = e.AddParticipant(ch, conversations.CreateParticipantParams{Identity: "alice"}) })
+	f.engine(func(e *conversations.Engine) {
+		_, _ = e.AddParticipant(ch, conversations.CreateParticipantParams{Identity: "alice"})
+	})
 	doc := must(t, c, "GET", "/v3/Documents/"+esc(ch+".channel"), nil)
 	my := must(t, c, "GET", "/v3/Maps/"+esc("alice.my_conversations"), nil)
 	user := must(t, c, "GET", "/v3/Maps/"+esc("alice.user")+"?Include=items", nil)
