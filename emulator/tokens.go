@@ -105,7 +105,9 @@ func (a *Account) OnEngines(fn func(*Engines)) {
 // WorkerFor finds the TaskRouter worker an agent's token stands for: the
 // grant's worker_sid, else the worker whose attributes' contact_uri is
 // client:<identity>, else the one whose friendly name is the identity;
-// within the grant's workspace when it names one.
+// within the grant's workspace when it names one. A granted worker that no
+// longer exists (a Reset gave the fixture's workers new SIDs) falls back to
+// the identity, so an agent app's token survives a reset.
 func (a *Account) WorkerFor(identity string, grant accesstoken.TaskRouterGrant) (workspaceSID, workerSID string, err error) {
 	err = a.locked(0, func(en *Engines) error {
 		var spaces []string
@@ -123,7 +125,6 @@ func (a *Account) WorkerFor(identity string, grant accesstoken.TaskRouterGrant) 
 					workspaceSID, workerSID = ws, w.SID
 					return nil
 				}
-				continue
 			}
 			workers, err := en.TaskRouter.Workers(ws, taskrouter.WorkerFilter{})
 			if err != nil {
@@ -143,7 +144,7 @@ func (a *Account) WorkerFor(identity string, grant accesstoken.TaskRouterGrant) 
 			workspaceSID, workerSID = byName.WorkspaceSID, byName.SID
 			return nil
 		}
-		if grant.WorkerSID != "" {
+		if grant.WorkerSID != "" && identity == "" {
 			return twilio.NewError(http.StatusNotFound, twilio.CodeNotFound, "No TaskRouter worker %s in the token's workspace", grant.WorkerSID)
 		}
 		return twilio.NewError(http.StatusNotFound, twilio.CodeNotFound, "No TaskRouter worker for identity %q: none has contact_uri client:%s in its attributes or that friendly name", identity, identity)
