@@ -4,11 +4,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
-	"weak"
 
 	"github.com/flexemu/flexemu/emulator/accesstoken"
 	"github.com/flexemu/flexemu/emulator/mcs"
@@ -111,31 +108,4 @@ func (e *Emulator) mediaCaller(r *http.Request) (mcs.Caller, *twilio.Error) {
 	return mcs.Caller{}, twilio.Unauthorized()
 }
 
-// mediaStores holds each emulator's media store, keyed weakly so that a
-// closed and dropped emulator (tests start many) takes its media with it.
-var mediaStores = struct {
-	sync.Mutex
-	m map[weak.Pointer[Emulator]]*mcs.Store
-}{m: map[weak.Pointer[Emulator]]*mcs.Store{}}
-
-// Media is the emulator's Conversations media store: what the SDKs
-// uploaded through the media service, by account and ME SID (Get for a
-// record's metadata, Content for its bytes, SetMessage to attach it to a
-// message). Media lives in memory: at most mcs.DefaultMaxObject (16 MiB) an
-// upload and mcs.DefaultMaxPerAccount (64 MiB) an account, freed on Reset.
-func (e *Emulator) Media() *mcs.Store {
-	k := weak.Make(e)
-	mediaStores.Lock()
-	defer mediaStores.Unlock()
-	if s, ok := mediaStores.m[k]; ok {
-		return s
-	}
-	s := mcs.NewStore(0, 0)
-	mediaStores.m[k] = s
-	runtime.AddCleanup(e, func(k weak.Pointer[Emulator]) {
-		mediaStores.Lock()
-		delete(mediaStores.m, k)
-		mediaStores.Unlock()
-	}, k)
-	return s
-}
+func (e *Emulator) Media() *mcs.Store { return e.media }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/fixture"
+	"github.com/flexemu/flexemu/emulator/mcs"
 	"github.com/flexemu/flexemu/emulator/webhook"
 	"github.com/flexemu/flexemu/fixtures"
 )
@@ -80,6 +81,9 @@ type Emulator struct {
 	productHosts map[string]struct{}
 	openHosts    bool
 
+	// media is what the Conversations SDKs uploaded (the media service).
+	media *mcs.Store
+
 	mu       sync.Mutex
 	listener net.Listener
 	server   *http.Server
@@ -128,7 +132,7 @@ func New(opts ...Option) (*Emulator, error) {
 		return nil, err
 	}
 	e := &Emulator{opts: o, accounts: map[string]*Account{acct.SID: acct}, primary: acct, log: o.Logger,
-		productHosts: map[string]struct{}{}}
+		productHosts: map[string]struct{}{}, media: mcs.NewStore(0, 0)}
 	for _, p := range products {
 		e.productHosts[p.Host] = struct{}{}
 	}
