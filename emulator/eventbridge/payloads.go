@@ -13,6 +13,24 @@ import (
 // attributes and addons as JSON text. Rendered from engine objects under
 // the account lock.
 
+// Versions ("version") are JSON numbers, as in the payloads of the SDK's
+// own test fixtures (twilio-taskrouter.js test/mock: version: 15, ...).
+// Every SDK descriptor reads them with String(version), so the SDK holds
+// and sends back (If-Match) the decimal string, "0" included: a number 0
+// is never the falsy value Worker._bumpVersion would skip. Pushes render
+// the version of the event's emission (atEmit, push.go); reads and HTTP
+// answers the current one.
+
+// atEmit is the version to render for a pushed object: the event's
+// snapshot of it (taskrouter.Event.WorkerVersion, ...), or the object's
+// current version when the event has none (-1).
+func atEmit(current, snapshot int) int {
+	if snapshot < 0 {
+		return current
+	}
+	return snapshot
+}
+
 // unix is a date in Unix seconds, the SDK's date format.
 func unix(t time.Time) int64 { return t.Unix() }
 

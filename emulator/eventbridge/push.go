@@ -11,6 +11,15 @@ import (
 // the SDK (dossier §1.8): reservation.accepted and .wrapup only for
 // reservations the socket's SDK holds; an activity or channel its SDK never
 // read closes the socket instead, so the SDK reconnects and reads it.
+//
+// Versions are the exception to "rendered after the operation": a payload's
+// version (the worker's, the task's, the reservation's) is the one the
+// object had when the event was emitted (the Event's snapshot), as the SDK
+// tracks versions event by event: it adopts a pushed worker's version and
+// adds 1 for reservation.created and channel updates, so an operation that
+// sets a worker Available (N+1) and then reserves it (N+2) must push
+// worker.activity.update with N+1, then reservation.created; the HTTP
+// answer, rendered afterwards, says N+2. See taskrouter/version.go.
 func (h *hub) onEvent(tr *taskrouter.Engine, ev taskrouter.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -43,7 +52,9 @@ func (h *hub) pushWorker(tr *taskrouter.Engine, ev taskrouter.Event) {
 	if err != nil {
 		return
 	}
-	f := frame(ev.Type, renderWorker(h.acct.SID(), w))
+	p := renderWorker(h.acct.SID(), w)
+	p.Version = atEmit(p.Version, ev.WorkerVersion)
+	f := frame(ev.Type, p)
 	for s := range ss {
 		if ev.Type == "worker.activity.update" && !s.activities[w.ActivitySID] {
 			s.close(reasonStale) // the SDK throws on an activity it does not have
@@ -87,7 +98,10 @@ func (h *hub) pushReservation(tr *taskrouter.Engine, ev taskrouter.Event) {
 	if err != nil {
 		return // deleted with its task: nothing left to render
 	}
-	f := frame(ev.Type, renderReservation(tr, r))
+	p := renderReservation(tr, r)
+	p.Version = atEmit(p.Version, ev.ReservationVersion)
+	p.Task.Version = atEmit(p.Task.Version, ev.TaskVersion)
+	f := frame(ev.Type, p)
 	for s := range ss {
 		switch ev.Type {
 		case "reservation.created":
@@ -119,7 +133,9 @@ func (h *hub) pushTask(tr *taskrouter.Engine, ev taskrouter.Event) {
 		seen[r.WorkerSID] = true
 		for s := range h.sessions[r.WorkerSID] {
 			if f == nil {
-				f = frame(ev.Type, renderTask(tr.Now(), t))
+				p := renderTask(tr.Now(), t)
+				p.Version = atEmit(p.Version, ev.TaskVersion)
+				f = frame(ev.Type, p)
 			}
 			s.push(f)
 		}

@@ -32,6 +32,13 @@ type Event struct {
 	// worker.channel.availability.update, whose resource is the worker: a
 	// listener (the Worker SDK's event bridge) names the channel from it.
 	WorkerChannelSID string
+
+	// The versions (ETags) of the worker, task and reservation the event
+	// concerns, as they were when it was emitted (-1: no such object, or
+	// gone). Listeners run after the whole operation, when the objects may
+	// have moved on: a client mirroring versions (the Worker SDK with
+	// enableVersionCheck) must see each event's own. See version.go.
+	WorkerVersion, TaskVersion, ReservationVersion int
 }
 
 // Engine is one account's TaskRouter.
@@ -73,10 +80,21 @@ func (e *Engine) Subscribe(fn func(Event)) { e.listeners = append(e.listeners, f
 func (e *Engine) nextSeq() uint64 { e.seq++; return e.seq }
 
 // emit records ev on the timeline, stores it as an Event resource (with
-// statistics and callbacks, see observe) and queues it for listeners.
+// statistics and callbacks, see observe) and queues it for listeners. It
+// first applies the event's worker version bump, if it has one, and
+// snapshots the versions of the objects it concerns (version.go).
 func (e *Engine) emit(ev Event, sid, summary string, refs map[string]string) {
+	ws := e.workspaces.get(ev.WorkspaceSID)
+	var c evCtx
+	if ws != nil {
+		c = e.resolve(ws, ev, sid)
+	}
+	if c.worker != nil && bumpsWorker(ev.Type) {
+		e.bumpWorkerForEvent(c.worker)
+	}
+	snapshotVersions(&ev, &c)
 	e.env.Record(productName, ev.Type, sid, summary, refs)
-	e.observe(ev, sid, summary, refs)
+	e.observe(ws, &c, ev, sid, summary, refs)
 	if len(e.listeners) > 0 {
 		e.outbox = append(e.outbox, ev)
 	}

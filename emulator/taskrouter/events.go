@@ -421,13 +421,13 @@ func (e *Engine) resolve(ws *Workspace, ev Event, sid string) evCtx {
 	return c
 }
 
-// observe is called by emit for every event: it stores the Event, updates
-// statistics and starts the event and assignment callbacks.
-func (e *Engine) observe(ev Event, sid, summary string, refs map[string]string) {
+// observe is called by emit for every event, with the event's workspace
+// (nil once deleted) and the objects it concerns: it stores the Event,
+// updates statistics and starts the event and assignment callbacks.
+func (e *Engine) observe(ws *Workspace, c *evCtx, ev Event, sid, summary string, refs map[string]string) {
 	h := &e.hist
 	h.init()
 	h.account = e.env.AccountSID
-	ws := e.workspaces.get(ev.WorkspaceSID)
 	if ws == nil { // workspace.deleted: its Events and statistics go with it
 		delete(h.ws, ev.WorkspaceSID)
 		return
@@ -438,10 +438,9 @@ func (e *Engine) observe(ev Event, sid, summary string, refs map[string]string) 
 		h.ws[ws.SID] = wh
 	}
 	now := e.env.Now()
-	c := e.resolve(ws, ev, sid)
 	callback := ws.EventCallbackURL != "" && eventSelected(ws.EventsFilter, ev.Type)
 	if h.limit > 0 || callback {
-		rec := e.newEventRecord(ws, wh, &c, ev, sid, summary, refs, now)
+		rec := e.newEventRecord(ws, wh, c, ev, sid, summary, refs, now)
 		if h.limit > 0 {
 			wh.store(rec, h.limit)
 		}
@@ -449,7 +448,7 @@ func (e *Engine) observe(ev Event, sid, summary string, refs map[string]string) 
 			e.sendEventCallback(ws, rec)
 		}
 	}
-	wh.stats.observe(ws, ev, &c, refs, now)
+	wh.stats.observe(ws, ev, c, refs, now)
 	if ev.Type == "reservation.created" && c.res != nil {
 		e.startAssignmentCallback(ws, c.res)
 	}

@@ -7,7 +7,9 @@ import (
 
 // TestVersions drives every mutation path of workers, tasks and reservations
 // in sequence and checks each object's Version grows by exactly the expected
-// amount (one per operation that changes it, zero on reads).
+// amount (one per operation that changes it, zero on reads; plus, for the
+// worker, one per reservation created for it and per channel change: see
+// TestWorkerEventBumps).
 func TestVersions(t *testing.T) {
 	f := newFixture(t)
 	q := f.queue("Everyone", "1==1")
@@ -58,7 +60,7 @@ func TestVersions(t *testing.T) {
 		{"worker available: reserves t1", func() {
 			f.setActivity(w, f.avail)
 			r1 = t1.resList[0]
-		}, map[string]int{"w": 1, "t1": 1}}, // r1 is new: version 0
+		}, map[string]int{"w": 2, "t1": 1}}, // activity +1, reservation.created +1; r1 is new: version 0
 		{"task priority", func() {
 			must(f.e.UpdateTask(ws, t1.SID, UpdateTaskParams{Priority: new(5)}))(t)
 		}, map[string]int{"t1": 1}},
@@ -73,21 +75,21 @@ func TestVersions(t *testing.T) {
 		{"task created and reserved at once", func() {
 			t2 = f.task(`{}`)
 			r2 = t2.resList[0]
-		}, nil},
+		}, map[string]int{"w": 1}}, // reservation.created
 		{"reservation rejected with activity", func() {
 			must(f.e.UpdateReservation(ws, r2.SID, UpdateReservationParams{ReservationStatus: StatusRejected, WorkerActivitySID: f.offline.SID}))(t)
 		}, map[string]int{"w": 1, "t2": 1, "r2": 1}},
 		{"worker available again: reserves t2", func() {
 			f.setActivity(w, f.avail)
 			r3 = t2.resList[1]
-		}, map[string]int{"w": 1, "t2": 1}},
+		}, map[string]int{"w": 2, "t2": 1}},
 		{"reservation timed out", func() { f.advance(30 * time.Second) }, map[string]int{"w": 1, "t2": 1, "r3": 1}},
 		{"worker activity and attributes at once", func() {
 			must(f.e.UpdateWorker(ws, w.SID, UpdateWorkerParams{ActivitySID: &f.unavail.SID, Attributes: str(`{"c":3}`)}))(t)
 		}, map[string]int{"w": 1}},
-		{"worker channel capacity (not a worker change)", func() {
+		{"worker channel capacity (worker.capacity.update)", func() {
 			must(f.e.UpdateWorkerChannel(ws, w.SID, "default", UpdateWorkerChannelParams{Capacity: new(2)}))(t)
-		}, nil},
+		}, map[string]int{"w": 1}},
 		{"task canceled", func() {
 			must(f.e.UpdateTask(ws, t2.SID, UpdateTaskParams{AssignmentStatus: str(TaskCanceled), Reason: reason}))(t)
 		}, map[string]int{"t2": 1}},
