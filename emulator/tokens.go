@@ -11,18 +11,24 @@ import (
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/accesstoken"
+	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/taskrouter"
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
 // TokenNow is the time Access Tokens are checked against. Tokens minted by
 // a user's own code carry wall-clock times, while the emulator's clock is
-// virtual (a manual clock starts in January 2026 and moves only when told):
-// token time starts at the wall time the account was created and moves
-// with the virtual clock from then on. So a fresh token is valid, and
-// "When 2 hours pass" expires a one-hour token.
+// virtual (a manual clock starts in January 2026 and moves only when told),
+// so token time is wall time plus however far the virtual clock was moved
+// on: a fresh token is valid, and "When 2 hours pass" expires a one-hour
+// token. A real clock already moves with wall time, so there token time is
+// the wall time at start plus the virtual time elapsed.
 func (a *Account) TokenNow() time.Time {
-	return a.tokenEpoch.Add(a.clock.Now().Sub(a.clockEpoch))
+	moved := a.clock.Now().Sub(a.clockEpoch)
+	if a.clock.Mode() == clock.Manual {
+		return time.Now().UTC().Add(moved)
+	}
+	return a.tokenEpoch.Add(moved)
 }
 
 // signingSecret returns the secret of an Access Token issuer known to the
