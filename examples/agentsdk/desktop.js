@@ -193,7 +193,10 @@ class Desktop {
     const { Worker } = require("twilio-taskrouter");
     let w;
     try {
-      w = new Worker(this.token, { ebServer: this.info.event_bridge_url, wsServer: this.info.event_bridge_ws_url, logLevel: "error" });
+      // enableVersionCheck: every update carries If-Match with the SDK's own copy of the version,
+      // so the journey also checks that flexemu versions workers, tasks and reservations as the SDK expects.
+      w = new Worker(this.token, { ebServer: this.info.event_bridge_url, wsServer: this.info.event_bridge_ws_url,
+        enableVersionCheck: true, logLevel: "error" });
     } catch (e) {
       this.emit({ event: "error", source: "worker", phase: "constructor", error: errInfo(e) });
       return;
