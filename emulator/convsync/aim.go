@@ -146,3 +146,16 @@ func (c *conn) convSID(eng *conversations.Engine, ref string) (string, error) {
 }
 
 func escape(s string) string { return url.PathEscape(s) }
+
+// resolveConversation turns a path's conversation reference (a CH SID or a
+// unique name) into its SID, for the actions that then run through
+// pre-events off the lock.
+func (c *conn) resolveConversation(ref string) (string, error) {
+	var sid string
+	err := c.svc.backend.Do(c.accountSID, func(eng *conversations.Engine) error {
+		var err error
+		sid, err = c.convSID(eng, ref)
+		return err
+	})
+	return sid, err
+}

@@ -103,12 +103,8 @@ func (c *conn) getConversation(ref string) twilsock.Response {
 
 // updateConversation answers AIM 7 through onConversationUpdate.
 func (c *conn) updateConversation(ctx context.Context, ref string, b body) twilsock.Response {
-	var sid string
-	if err := c.svc.backend.Do(c.accountSID, func(eng *conversations.Engine) error {
-		var err error
-		sid, err = c.convSID(eng, ref)
-		return err
-	}); err != nil {
+	sid, err := c.resolveConversation(ref)
+	if err != nil {
 		return aimError(err)
 	}
 	p := conversations.UpdateConversationParams{FriendlyName: b.str("friendly_name"), UniqueName: b.str("unique_name"),

@@ -12,12 +12,8 @@ import (
 // fire). The SDK resolves sendMessage to the answer's index; the message
 // itself reaches it as list_item_added.
 func (c *conn) sendMessage(ctx context.Context, ref string, b body) twilsock.Response {
-	var sid string
-	if err := c.svc.backend.Do(c.accountSID, func(eng *conversations.Engine) error {
-		var err error
-		sid, err = c.convSID(eng, ref)
-		return err
-	}); err != nil {
+	sid, err := c.resolveConversation(ref)
+	if err != nil {
 		return aimError(err)
 	}
 	p := conversations.CreateMessageParams{Author: c.identity, MediaSIDs: b.strings("media_sids"), Origin: c.origin()}

@@ -11,12 +11,8 @@ import (
 // addParticipant answers AIM 9 through onParticipantAdd: a chat participant
 // (identity) or a channel one (messaging_binding{address, proxy_address}).
 func (c *conn) addParticipant(ctx context.Context, ref string, b body) twilsock.Response {
-	var sid string
-	if err := c.svc.backend.Do(c.accountSID, func(eng *conversations.Engine) error {
-		var err error
-		sid, err = c.convSID(eng, ref)
-		return err
-	}); err != nil {
+	sid, err := c.resolveConversation(ref)
+	if err != nil {
 		return aimError(err)
 	}
 	p := conversations.CreateParticipantParams{Origin: c.origin()}
