@@ -27,7 +27,7 @@ func Routes() []twilio.Route[*Engine] {
 		participants = channels + "/{ChannelSid}/Participants"
 		participant  = participants + "/{Sid}"
 	)
-	return []twilio.Route[*Engine]{
+	routes := []twilio.Route[*Engine]{
 		{Method: http.MethodPost, Path: interactions, Handle: createInteraction},
 		{Method: http.MethodGet, Path: interactions, Handle: listInteractions},
 		{Method: http.MethodGet, Path: interaction, Handle: fetchInteraction},
@@ -41,6 +41,10 @@ func Routes() []twilio.Route[*Engine] {
 		{Method: http.MethodPost, Path: participants, Handle: createParticipant},
 		{Method: http.MethodPost, Path: participant, Handle: updateParticipant},
 	}
+	// Each further resource keeps its routes beside its handlers.
+	routes = append(routes, transferRoutes()...)
+	routes = append(routes, configurationRoutes()...)
+	return append(routes, webChatRoutes()...)
 }
 
 // --- views -----------------------------------------------------------------
