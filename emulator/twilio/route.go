@@ -17,6 +17,9 @@ import (
 type Request struct {
 	HTTP *http.Request
 	Form Form
+	// JSON is the raw application/json body of a JSON route (Route.JSON);
+	// nil when the body was a form or empty.
+	JSON []byte
 	// BaseURL is where this product was reached: "https://taskrouter.twilio.com"
 	// when the Host header is Twilio's (twilio-go through the emulator's
 	// transport), else the emulator's own prefix ("http://127.0.0.1:7070/taskrouter").
@@ -38,6 +41,10 @@ type Route[E any] struct {
 	Method string
 	Path   string // Go ServeMux pattern path, e.g. "/v1/Workspaces/{WorkspaceSid}/Tasks"
 	Status int    // success status: 0 means 200; creates use 201, deletes 204
+	// JSON marks an endpoint whose body is application/json (Flex's
+	// Transfers and Configuration): the body is left in Request.JSON instead
+	// of being refused. A form body is still decoded into Request.Form.
+	JSON   bool
 	Handle func(e E, r *Request) (any, error)
 }
 
@@ -62,12 +69,18 @@ func Mount[E any](mux *http.ServeMux, product Product, bind Binder[E], routes []
 	for _, rt := range routes {
 		rt := rt
 		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, hr *http.Request) {
-			form, err := DecodeForm(hr)
+			var raw []byte
+			form, err := Form{}, error(nil)
+			if rt.JSON && isJSONBody(hr) {
+				form, raw, err = decodeJSONBody(hr)
+			} else {
+				form, err = DecodeForm(hr)
+			}
 			if err != nil {
 				WriteError(w, err)
 				return
 			}
-			req := &Request{HTTP: hr, Form: form, BaseURL: product.BaseURL(hr)}
+			req := &Request{HTTP: hr, Form: form, JSON: raw, BaseURL: product.BaseURL(hr)}
 			pooled := bodyBufs.Get().(*[]byte)
 			defer putBodyBuf(pooled)
 			var buf []byte
@@ -187,6 +200,33 @@ func DecodeForm(r *http.Request) (Form, error) {
 		q[k] = append(q[k], v...)
 	}
 	return Form{q}, nil
+}
+
+// isJSONBody reports whether a request declares an application/json body.
+func isJSONBody(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/json" && r.Method != http.MethodGet && r.Method != http.MethodDelete
+}
+
+// decodeJSONBody reads a JSON route's body (query parameters go to the
+// Form); an empty body yields nil.
+func decodeJSONBody(r *http.Request) (Form, []byte, error) {
+	q := r.URL.Query()
+	if r.Body == nil {
+		return Form{q}, nil, nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return Form{}, nil, BadRequest("could not read request body: %v", err)
+	}
+	if len(raw) > maxBody {
+		return Form{}, nil, NewError(http.StatusRequestEntityTooLarge, CodeInvalidParameter, "request body too large")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return Form{q}, nil, nil
+	}
+	return Form{q}, raw, nil
 }
 
 // WriteError renders err as Twilio's error JSON with its HTTP status.
