@@ -86,6 +86,8 @@ type Engine struct {
 	channels     map[string]*Channel // by UO SID
 	taskChannel  map[string]string   // task SID → UO SID of the channel it routes
 
+	config *configState // GET/POST /v1/Configuration (configuration.go)
+
 	onChannelClosed      func(ChannelClosed)
 	onParticipantUpdated func(ParticipantUpdated)
 }
