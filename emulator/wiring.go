@@ -56,7 +56,7 @@ func (a flexTaskRouter) CreateTask(p flex.TaskSpec) (flex.TaskInfo, error) {
 		return flex.TaskInfo{}, err
 	}
 	params := taskrouter.CreateTaskParams{WorkflowSID: wf, Attributes: p.Attributes, AttributesMap: p.AttributesMap,
-		Priority: p.Priority, TaskChannel: p.TaskChannel}
+		Priority: p.Priority, TaskChannel: p.TaskChannel, RoutingTarget: p.RoutingTarget}
 	if p.Timeout != nil {
 		params.Timeout = *p.Timeout
 	}
@@ -98,6 +98,23 @@ func (a flexTaskRouter) workflowSID(ws, workflow string) (string, error) {
 		}
 	}
 	return "", twilio.InvalidParam("Routing", "workflow %q is neither a workflow SID nor a workflow's friendly name", workflow)
+}
+
+// TargetName implements flex.TargetNamer: the friendly name of a worker
+// (WK…) or queue (WQ…) of the workspace; a *twilio.Error when unknown.
+func (a flexTaskRouter) TargetName(ws, sid string) (string, error) {
+	if twilio.IsSID(sid, "WQ") {
+		q, err := a.t.TaskQueue(ws, sid)
+		if err != nil {
+			return "", err
+		}
+		return q.FriendlyName, nil
+	}
+	w, err := a.t.Worker(ws, sid)
+	if err != nil {
+		return "", err
+	}
+	return w.FriendlyName, nil
 }
 
 func (a flexTaskRouter) WorkspaceOfWorkflow(workflow string) (string, error) {

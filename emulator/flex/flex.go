@@ -50,6 +50,13 @@ type TaskRouter interface {
 	UpdateTaskStatus(workspaceSID, taskSID, status, reason string) error
 }
 
+// TargetNamer is what a TaskRouter adapter may also offer for transfers:
+// the friendly name of a worker (WK…) or queue (WQ…) in a workspace, a
+// *twilio.Error (404) when there is none. Without it targets go unchecked.
+type TargetNamer interface {
+	TargetName(workspaceSID, sid string) (string, error)
+}
+
 // TaskSpec is the task Flex asks TaskRouter to create.
 type TaskSpec struct {
 	WorkspaceSID, WorkflowSID string
@@ -63,6 +70,9 @@ type TaskSpec struct {
 	AttributesMap map[string]any
 	// Priority and Timeout are nil for TaskRouter's defaults.
 	Priority, Timeout *int
+	// RoutingTarget is the worker (WK…) or queue (WQ…) a transfer or invite
+	// targets, passed on as the task's RoutingTarget; "" for none.
+	RoutingTarget string
 }
 
 // TaskInfo is a TaskRouter task as Flex renders it in routing.properties.
