@@ -93,6 +93,7 @@ func Register(sc *godog.ScenarioContext, opts ...Option) {
 	registerWebhookSteps(sc)
 	registerFlexSteps(sc)
 	registerAgentDesktopSteps(sc)
+	registerFlowAuthorSteps(sc)
 }
 
 // Ensure returns the scenario's World, starting its emulator on first use;
