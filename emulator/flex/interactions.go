@@ -216,11 +216,7 @@ func validateChannel(c ChannelParams) error {
 		return twilio.InvalidParam("Channel", "initiated_by %q is not one of customer, agent, api", c.InitiatedBy)
 	}
 	if c.Properties.MediaChannelSID == "" {
-		if len(c.Participants) > 0 {
-			return twilio.InvalidParam("Channel",
-				"participants[] (creating a new conversation) is not supported by the emulator; create the conversation and pass properties.media_channel_sid")
-		}
-		return twilio.InvalidParam("Channel", "properties.media_channel_sid is required")
+		return validateChannelParticipants(c) // Flex opens the conversation (interactions_open.go)
 	}
 	if !twilio.IsSID(c.Properties.MediaChannelSID, "CH") {
 		return twilio.InvalidParam("Channel", "properties.media_channel_sid %q is not a Conversation SID (CH…)", c.Properties.MediaChannelSID)
@@ -230,11 +226,8 @@ func validateChannel(c ChannelParams) error {
 
 // validateRouting checks routing properties, param naming the form field.
 func validateRouting(param string, r RoutingParams) error {
-	if r.WorkflowSID == "" {
-		if r.WorkerSID != "" || r.QueueSID != "" {
-			return twilio.InvalidParam(param, "properties.workflow_sid is required: routing straight to worker_sid/queue_sid is not supported by the emulator")
-		}
-		return twilio.InvalidParam(param, "properties.workflow_sid is required")
+	if err := validateRoutingTarget(param, r); err != nil { // interactions_open.go
+		return err
 	}
 	if r.WorkspaceSID != "" && !twilio.IsSID(r.WorkspaceSID, "WS") {
 		return twilio.InvalidParam(param, "properties.workspace_sid %q is not a Workspace SID", r.WorkspaceSID)
@@ -254,6 +247,9 @@ func validateRouting(param string, r RoutingParams) error {
 // resolveWorkspace returns the workspace a routing targets, checking that an
 // explicit workspace_sid owns the workflow.
 func (e *Engine) resolveWorkspace(param string, r RoutingParams) (string, error) {
+	if r.WorkflowSID == "" {
+		return r.WorkspaceSID, nil // TaskRouter takes the workspace's only workflow
+	}
 	ws, err := e.tr.WorkspaceOfWorkflow(r.WorkflowSID)
 	if err != nil {
 		return "", fmt.Errorf("flex: resolving workflow %s: %w", r.WorkflowSID, err)
@@ -294,13 +290,13 @@ func (e *Engine) createInteraction(p CreateInteractionParams, known *Conversatio
 	}
 	var conv ConversationInfo
 	var err error
-	if known != nil && known.SID == p.Channel.Properties.MediaChannelSID {
-		conv = *known
-	} else if conv, err = e.conv.Conversation(p.Channel.Properties.MediaChannelSID); err != nil {
-		return nil, fmt.Errorf("flex: looking up conversation %s: %w", p.Channel.Properties.MediaChannelSID, err)
-	}
 	ws, err := e.resolveWorkspace("Routing", p.Routing)
 	if err != nil {
+		return nil, err
+	}
+	if known != nil && known.SID == p.Channel.Properties.MediaChannelSID {
+		conv = *known
+	} else if conv, err = e.channelConversation(p.Channel); err != nil { // interactions_open.go
 		return nil, err
 	}
 
@@ -325,6 +321,7 @@ func (e *Engine) createInteraction(p CreateInteractionParams, known *Conversatio
 	setSIDAttributes(attrs, conv.SID, in.SID, ch.SID, inviteSID)
 	task, err := e.createTask(ws, p.Routing, attrs)
 	if err != nil {
+		e.discardOpened(p.Channel, conv.SID) // a conversation Flex opened for participants[]
 		return nil, err
 	}
 	in.Task = task
@@ -366,7 +363,10 @@ func (e *Engine) createTask(ws string, r RoutingParams, attrs map[string]any) (*
 		tc = r.TaskChannelUniqueName
 	}
 	spec := TaskSpec{WorkspaceSID: ws, WorkflowSID: r.WorkflowSID, TaskChannel: tc,
-		Attributes: string(text), Priority: r.Priority, Timeout: r.Timeout}
+		Attributes: string(text), Priority: r.Priority, Timeout: r.Timeout, RoutingTarget: r.WorkerSID}
+	if spec.RoutingTarget == "" {
+		spec.RoutingTarget = r.QueueSID
+	}
 	if exact {
 		spec.AttributesMap = attrs // what decoding text would give: TaskRouter need not decode it again
 	}

@@ -125,14 +125,12 @@ func TestCreateInteractionValidation(t *testing.T) {
 		{"outbound participants", func(p *CreateInteractionParams) {
 			p.Channel.Properties.MediaChannelSID = ""
 			p.Channel.Participants = []ChannelParticipant{{Address: "+1555", Type: "sms"}}
-		}, 400, "not supported"},
+		}, 400, "proxy_address"},
 		{"unknown conversation", func(p *CreateInteractionParams) {
 			p.Channel.Properties.MediaChannelSID = "CH99999999999999999999999999999999"
 		}, 404, "Conversations"},
-		{"missing workflow", func(p *CreateInteractionParams) { p.Routing.WorkflowSID = "" }, 400, "workflow_sid"},
-		{"worker target", func(p *CreateInteractionParams) {
-			p.Routing.WorkflowSID, p.Routing.WorkerSID = "", "WK00000000000000000000000000000001"
-		}, 400, "worker_sid"},
+		{"missing workflow", func(p *CreateInteractionParams) { p.Routing.WorkflowSID, p.Routing.WorkspaceSID = "", "" }, 400, "workflow_sid"},
+		{"bad worker target", func(p *CreateInteractionParams) { p.Routing.WorkerSID = "nope" }, 400, "worker_sid"},
 		{"unknown workflow", func(p *CreateInteractionParams) { p.Routing.WorkflowSID = "WW99999999999999999999999999999999" }, 404, "Workflows"},
 		{"workspace mismatch", func(p *CreateInteractionParams) { p.Routing.WorkspaceSID = "WS99999999999999999999999999999999" }, 400, "does not belong"},
 		{"negative priority", func(p *CreateInteractionParams) { p.Routing.Priority = ptr(-1) }, 400, "priority"},
