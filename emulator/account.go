@@ -12,6 +12,7 @@ import (
 
 	"github.com/flexemu/flexemu/emulator/cause"
 	"github.com/flexemu/flexemu/emulator/clock"
+	"github.com/flexemu/flexemu/emulator/content"
 	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/env"
 	"github.com/flexemu/flexemu/emulator/fixture"
@@ -66,6 +67,7 @@ type Engines struct {
 	Studio        *studio.Engine
 	Flex          *flex.Engine
 	TaskRouter    *taskrouter.Engine
+	Content       *content.Engine
 	// Setup is what the fixture created (workspace, addresses, customers).
 	Setup Setup
 }

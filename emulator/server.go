@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/flexemu/flexemu/emulator/cause"
+	"github.com/flexemu/flexemu/emulator/content"
 	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/flex"
 	"github.com/flexemu/flexemu/emulator/studio"
@@ -24,7 +25,7 @@ import (
 )
 
 // products lists every Twilio API flexemu serves, by path prefix and host.
-var products = []twilio.Product{conversations.Product, flex.Product, taskrouter.Product, studio.Product}
+var products = []twilio.Product{conversations.Product, flex.Product, taskrouter.Product, studio.Product, content.Product}
 
 // routes builds the whole HTTP surface: one mux per product (reachable under
 // /<prefix>/ or, with Twilio's Host header, at the root) and the control API.
@@ -48,6 +49,9 @@ func (e *Emulator) routes() http.Handler {
 	st := http.NewServeMux()
 	twilio.Mount(st, studio.Product, bind(func(en *Engines) *studio.Engine { return en.Studio }), studio.Routes())
 	add(studio.Product, st)
+	ct := http.NewServeMux()
+	content.Mount(ct, bind(func(en *Engines) *content.Engine { return en.Content }))
+	add(content.Product, ct)
 
 	control := e.controlRoutes()
 	agents := e.agentRoutes()

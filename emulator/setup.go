@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/flexemu/flexemu/emulator/content"
 	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/env"
 	"github.com/flexemu/flexemu/emulator/fixture"
@@ -44,6 +45,7 @@ func build(e env.Env, fx *fixture.Fixture) (Engines, error) {
 	en.TaskRouter = taskrouter.New(e)
 	en.Flex = flex.New(e, flexConversations{en.Conversations}, flexTaskRouter{en.TaskRouter})
 	en.Studio = studio.New(e, studioFlex{en.Flex}, studioConversations{en.Conversations})
+	en.Content = content.New(e)
 	wire(&en)
 	if fx == nil {
 		return en, nil
@@ -73,6 +75,12 @@ func (a *applier) fail(line int, field string, err error) error {
 func (a *applier) apply() error {
 	if err := a.workspace(); err != nil {
 		return err
+	}
+	for i, c := range a.fx.ContentTemplates {
+		if _, err := a.en.Content.Create(content.CreateParams{SID: c.SID, FriendlyName: c.FriendlyName,
+			Language: c.Language, Variables: c.Variables, Types: json.RawMessage(c.Types.Text)}); err != nil {
+			return a.fail(c.Line, fmt.Sprintf("content_templates[%d]", i), err)
+		}
 	}
 	for i, f := range a.fx.StudioFlows {
 		def, err := a.fx.FlowDefinition(f)
