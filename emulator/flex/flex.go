@@ -95,6 +95,7 @@ type Engine struct {
 	order        []string            // interaction SIDs in creation order
 	channels     map[string]*Channel // by UO SID
 	taskChannel  map[string]string   // task SID → UO SID of the channel it routes
+	transfers    transferState       // Interaction Transfers (UX…), see transfers.go
 
 	config *configState // GET/POST /v1/Configuration (configuration.go)
 

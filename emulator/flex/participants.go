@@ -263,5 +263,6 @@ func (e *Engine) ReservationAccepted(ev ReservationAccepted) error {
 		map[string]string{"interaction_sid": ch.InteractionSID, "channel_sid": ch.SID,
 			"conversation_sid": ch.ConversationSID, "conversation_participant_sid": mb, "task_sid": ev.TaskSID,
 			"worker_sid": ev.WorkerSID, "worker_name": ev.WorkerName, "reservation_sid": ev.ReservationSID})
+	e.transferAccepted(ev.TaskSID, pt)
 	return nil
 }
