@@ -185,6 +185,10 @@ func wire(e *Engines) {
 	e.Conversations.SetStudioHandler(conversationsStudio{e.Studio})
 	tr, fx, conv := e.TaskRouter, e.Flex, e.Conversations
 	tr.Subscribe(func(ev taskrouter.Event) {
+		if ev.Type == "task.canceled" {
+			fx.TaskCanceled(ev.TaskSID, "") // a transfer waiting for it fails
+			return
+		}
 		if ev.Type != "reservation.accepted" {
 			return
 		}
