@@ -158,10 +158,16 @@ func (a studioConversations) RemoveWebhook(conversationSID, webhookSID string) e
 	return a.c.DeleteWebhook(conversationSID, webhookSID)
 }
 
-func (a studioConversations) PostMessage(conversationSID, author, body string) error {
-	_, err := a.c.AddMessage(conversationSID, conversations.CreateMessageParams{Author: author, Body: body,
-		FromStudio: true, Origin: orchestration})
-	return err
+func (a studioConversations) PostMessage(m studio.OutboundMessage) (studio.PostedMessage, error) {
+	// Conversations keeps no ContentVariables: the body Studio rendered from
+	// the template is the customer's view.
+	msg, err := a.c.AddMessage(m.ConversationSID, conversations.CreateMessageParams{Author: m.Author, Body: m.Body,
+		Attributes: m.Attributes, ContentSID: m.ContentSID, FromStudio: true, Origin: orchestration})
+	if err != nil {
+		return studio.PostedMessage{}, err
+	}
+	return studio.PostedMessage{SID: msg.SID, Index: msg.Index, Author: msg.Author, Body: msg.Body,
+		Attributes: msg.Attributes, ParticipantSID: msg.ParticipantSID}, nil
 }
 
 // conversationsStudio is conversations.StudioHandler over the Studio engine.

@@ -19,7 +19,8 @@ import (
 //     Conversations trigger is unconfirmed.
 //   - flow.channel.address is the Twilio side's address, contact.channel.address
 //     the customer's (the author for webchat).
-func conversationContext(flowSID string, m ConversationMessage, webhookSID string) map[string]any {
+//   - flow.sid is the execution's SID, flow.flow_sid the flow's.
+func conversationContext(flowSID, executionSID string, m ConversationMessage, webhookSID string) map[string]any {
 	convAttrs := m.ConversationAttributes
 	if convAttrs == nil {
 		convAttrs = map[string]any{}
@@ -89,7 +90,7 @@ func conversationContext(flowSID string, m ConversationMessage, webhookSID strin
 	return map[string]any{
 		"flow": map[string]any{
 			"flow_sid":  flow,
-			"sid":       flow,
+			"sid":       executionSID,
 			"channel":   map[string]any{"address": m.ProxyAddress},
 			"variables": map[string]any{},
 			"data":      map[string]any{},
@@ -114,11 +115,11 @@ func channelTypeOfSource(source string) string {
 
 // requestContext is the Liquid context of a REST-triggered execution:
 // Parameters land in flow.data and trigger.request.parameters.
-func requestContext(flowSID, to, from string, params map[string]any) map[string]any {
+func requestContext(flowSID, executionSID, to, from string, params map[string]any) map[string]any {
 	return map[string]any{
 		"flow": map[string]any{
 			"flow_sid":  flowSID,
-			"sid":       flowSID,
+			"sid":       executionSID,
 			"channel":   map[string]any{"address": from},
 			"variables": map[string]any{},
 			"data":      deepCopy(params),
@@ -133,38 +134,51 @@ func requestContext(flowSID, to, from string, params map[string]any) map[string]
 // trigger: a fresh tree on every call.
 func (ex *Execution) baseContext() map[string]any {
 	if ex.msg != nil {
-		return conversationContext(ex.FlowSID, *ex.msg, ex.WebhookSID)
+		return conversationContext(ex.FlowSID, ex.SID, *ex.msg, ex.WebhookSID)
 	}
-	return requestContext(ex.FlowSID, ex.ContactChannelAddress, ex.req.from, ex.req.params)
+	return requestContext(ex.FlowSID, ex.SID, ex.ContactChannelAddress, ex.req.from, ex.req.params)
 }
 
 // Context returns a copy of the execution's Liquid context: flow, contact,
-// trigger and widgets, as Executions/{Sid}/Context renders it.
+// trigger and widgets, as Executions/{Sid}/Context renders it. While a
+// subflow runs, it is the context of the execution's own flow.
 func (ex *Execution) Context() map[string]any {
-	if ex.live != nil {
-		return deepCopy(ex.live).(map[string]any)
+	live, vars, widgets, scope := ex.live, ex.vars, ex.widgets, ex.scope
+	if len(ex.frames) > 0 {
+		f := ex.frames[0]
+		live, vars, widgets, scope = f.live, f.vars, f.widgets, f.scope
 	}
-	return ex.thaw(ex.vars, ex.widgets)
+	if live != nil {
+		return deepCopy(live).(map[string]any)
+	}
+	return ex.thaw(vars, widgets, scope)
 }
 
 // Context returns a copy of the execution context as it was right after the
-// step, as Steps/{Sid}/Context renders it.
-func (st *Step) Context() map[string]any { return st.ex.thaw(st.vars, st.widgets) }
+// step, as Steps/{Sid}/Context renders it: a subflow's step shows the
+// subflow's context.
+func (st *Step) Context() map[string]any { return st.ex.thaw(st.vars, st.widgets, st.scope) }
 
-// thaw rebuilds a whole context from the trigger and frozen variables and
-// widgets.
-func (ex *Execution) thaw(vars, widgets *frozen) map[string]any {
+// thaw rebuilds a whole context from the trigger, the subflow scope (nil
+// for the execution's own flow) and frozen variables and widgets.
+func (ex *Execution) thaw(vars, widgets *frozen, scope *subflowScope) map[string]any {
 	ctx := ex.baseContext()
-	ctx["flow"].(map[string]any)["variables"] = vars.thaw()
+	flow := ctx["flow"].(map[string]any)
+	flow["variables"] = vars.thaw()
 	ctx["widgets"] = widgets.thaw()
+	if scope != nil {
+		flow["flow_sid"] = scope.flowSID
+		ctx["trigger"].(map[string]any)["parent"] = deepCopy(scope.parent)
+	}
 	return ctx
 }
 
-// liveContext is the context widgets render against. An ended execution
-// has none; it is rebuilt should anything still render.
+// liveContext is the context widgets render against: the running flow's or
+// subflow's. An ended execution has none; it is rebuilt should anything
+// still render.
 func (ex *Execution) liveContext() map[string]any {
 	if ex.live == nil {
-		ex.live = ex.Context()
+		ex.live = ex.thaw(ex.vars, ex.widgets, ex.scope)
 	}
 	return ex.live
 }

@@ -79,29 +79,6 @@ func newInvalidDefinition(errs []ValidationError) *InvalidDefinitionError {
 	return &InvalidDefinitionError{Errors: errs, err: te}
 }
 
-// widgetEvents lists, per supported widget type, the events its
-// transitions may use.
-var widgetEvents = map[string][]string{
-	"trigger":                 {"incomingMessage", "incomingCall", "incomingConversationMessage", "incomingRequest", "incomingParent"},
-	"split-based-on":          {"noMatch", "match"},
-	"set-variables":           {"next"},
-	"send-to-flex":            {"callComplete", "failedToEnqueue", "callFailure"},
-	"send-message":            {"sent", "failed"},
-	"send-and-wait-for-reply": {"incomingMessage", "timeout", "deliveryFailure"},
-	"make-http-request":       {"success", "failed"},
-	"run-function":            {"success", "fail"},
-}
-
-// recognizedWidgets are real Studio widget types the emulator accepts in a
-// definition (so exported voice flows load) but cannot run: reaching one
-// ends the execution.
-var recognizedWidgets = map[string]bool{
-	"say-play": true, "gather-input-on-call": true, "connect-call-to": true, "record-call": true,
-	"record-voicemail": true, "enqueue-call": true, "run-subflow": true, "add-twiml-redirect": true,
-	"capture-payments": true, "fork-stream": true, "connect-virtual-agent": true, "send-to-autopilot": true,
-	"set-variables-v2": true,
-}
-
 // conditionTypes are the split-based-on condition types.
 var conditionTypes = map[string]bool{
 	"equal_to": true, "not_equal_to": true, "matches_any_of": true, "does_not_match_any_of": true,
@@ -212,6 +189,7 @@ func ParseDefinition(text string) (*Definition, error) {
 	for i, st := range d.States {
 		errs = append(errs, d.validateState(fmt.Sprintf("#/states/%d", i), st)...)
 	}
+	errs = append(errs, d.checkSubflowRevisions()...)
 	if len(errs) > 0 {
 		return nil, newInvalidDefinition(errs)
 	}
@@ -224,18 +202,19 @@ func (d *Definition) validateState(path string, st *State) []ValidationError {
 	add := func(p, format string, args ...any) {
 		errs = append(errs, ValidationError{Message: fmt.Sprintf(format, args...), PropertyPath: p})
 	}
-	events, supported := widgetEvents[st.Type]
+	spec, known := widgets[st.Type]
 	switch {
 	case st.Type == "":
 		add(path+"/type", "widget type is required")
-	case !supported && !recognizedWidgets[st.Type]:
+	case !known:
 		add(path+"/type", "unknown widget type %q", st.Type)
 	}
+	events := spec.events
 	for j, t := range st.Transitions {
 		tp := fmt.Sprintf("%s/transitions/%d", path, j)
 		if t.Event == "" {
 			add(tp+"/event", "transition event is required")
-		} else if supported && !containsString(events, t.Event) {
+		} else if events != nil && !containsString(events, t.Event) {
 			add(tp+"/event", "%s widget has no event %q (expected one of %s)", st.Type, t.Event, strings.Join(events, ", "))
 		}
 		if t.Next != "" && d.byName[t.Next] == nil {
@@ -266,7 +245,13 @@ func (d *Definition) validateState(path string, st *State) []ValidationError {
 		"send-message":            {"body"},
 		"send-and-wait-for-reply": {"body"},
 		"make-http-request":       {"url"},
+		"run-subflow":             {"flow_sid"},
 	}[st.Type]
+	if isContentTemplate(st) {
+		// A content template carries content_sid instead of a body.
+		required = []string{"content_sid"}
+		errs = append(errs, validateContentWidget(path+"/properties", st)...)
+	}
 	for _, key := range required {
 		if s, ok := st.Properties[key].(string); !ok || strings.TrimSpace(s) == "" {
 			add(path+"/properties/"+key, "%s widget %q needs a %q property", st.Type, st.Name, key)
@@ -295,6 +280,9 @@ func (d *Definition) validateState(path string, st *State) []ValidationError {
 	}
 	if st.Type == "make-http-request" || st.Type == "run-function" {
 		errs = append(errs, validateHTTPWidget(path+"/properties", st)...)
+	}
+	if st.Type == "run-subflow" {
+		errs = append(errs, validateSubflowWidget(path+"/properties", st)...)
 	}
 	errs = append(errs, d.parseProperties(path+"/properties", st.Properties)...)
 	return errs

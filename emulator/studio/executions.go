@@ -36,9 +36,14 @@ type Execution struct {
 	DateCreated     time.Time
 	DateUpdated     time.Time
 
-	def     *Definition
-	waiting *wait // parked in a send-and-wait-for-reply widget
-	calling *call // parked in a make-http-request or run-function widget
+	def     *Definition // the flow running now: the execution's, or a subflow's
+	waiting *wait       // parked in a send-and-wait-for-reply widget
+	calling *call       // parked in a make-http-request or run-function widget
+	// scope is set while a subflow runs (def is then the subflow's, and
+	// live, vars and widgets its own context); frames holds the flows
+	// suspended in their run-subflow widgets, outermost first.
+	scope  *subflowScope
+	frames []*frame
 
 	// The Liquid context (flow, contact, trigger, widgets; see Context) is
 	// stored in three parts. The trigger's part never changes after the
@@ -79,10 +84,14 @@ type Step struct {
 	TransitionedFrom string
 	TransitionedTo   string
 	Type             string
-	DateCreated      time.Time
+	// ParentStepSID is set on the steps of a subflow: the step that entered
+	// the run-subflow widget.
+	ParentStepSID string
+	DateCreated   time.Time
 
 	ex            *Execution
-	vars, widgets *frozen // flow.variables and widgets right after the step
+	scope         *subflowScope // the subflow the step ran in, nil for the flow's own
+	vars, widgets *frozen       // flow.variables and widgets right after the step
 }
 
 // ConversationMessage is a Conversations onMessageAdded delivered to a
@@ -345,9 +354,11 @@ func (e *Engine) Step(flowSID, executionSID, sid string) (*Step, error) {
 	return nil, twilio.NotFound(fmt.Sprintf("/Flows/%s/Executions/%s/Steps/%s", flowSID, executionSID, sid))
 }
 
-// end marks an execution ended, releasing its conversation.
+// end marks an execution ended, releasing its conversation. Subflows still
+// running end with it.
 func (e *Engine) end(ex *Execution, why string) {
 	e.stopWaiting(ex)
+	ex.unwind()
 	ex.Status = ExecutionEnded
 	ex.DateUpdated = e.env.Now()
 	ex.freeze()

@@ -37,6 +37,7 @@ type posted struct{ conv, author, body string }
 type fakeConversations struct {
 	removed  []string // "CH…/WH…"
 	posts    []posted
+	msgs     []OutboundMessage // as posted
 	failPost error
 	// onPost, when set, runs after a post (to simulate the conversation
 	// delivering the message back to the studio webhook).
@@ -48,16 +49,26 @@ func (f *fakeConversations) RemoveWebhook(conv, wh string) error {
 	return nil
 }
 
-func (f *fakeConversations) PostMessage(conv, author, body string) error {
+func (f *fakeConversations) PostMessage(m OutboundMessage) (PostedMessage, error) {
 	if f.failPost != nil {
-		return f.failPost
+		return PostedMessage{}, f.failPost
 	}
-	p := posted{conv, author, body}
+	author := m.Author
+	if author == "" {
+		author = MessageAuthor // as Conversations defaults it
+	}
+	attrs := m.Attributes
+	if attrs == "" {
+		attrs = "{}"
+	}
+	p := posted{m.ConversationSID, author, m.Body}
 	f.posts = append(f.posts, p)
+	f.msgs = append(f.msgs, m)
 	if f.onPost != nil {
 		f.onPost(p)
 	}
-	return nil
+	return PostedMessage{SID: fmt.Sprintf("IM%032d", 900+len(f.posts)), Index: 100 + len(f.posts), Author: author,
+		Body: m.Body, Attributes: attrs}, nil
 }
 
 type fixture struct {

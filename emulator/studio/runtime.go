@@ -27,7 +27,10 @@ type outcome struct {
 	event      string
 	transition *Transition // set when the widget chose a specific transition (split)
 	park       bool        // waiting for a reply or an HTTP answer
-	end        string      // non-empty: end the execution for this reason
+	end        string      // non-empty: end the execution (or the subflow) for this reason
+	// from, when set, fires event from that widget instead: a subflow's
+	// trigger when a run-subflow widget enters it.
+	from *State
 }
 
 // start fires the trigger's event on a new execution.
@@ -51,7 +54,7 @@ func (e *Engine) advance(ex *Execution, from *State, event string, t *Transition
 			to = Ended
 		}
 		e.recordStep(ex, from, event, to)
-		if next == "" {
+		if next == "" && ex.scope == nil {
 			e.end(ex, from.Name+" fired "+event+", which has no next widget")
 			return
 		}
@@ -59,14 +62,25 @@ func (e *Engine) advance(ex *Execution, from *State, event string, t *Transition
 			e.end(ex, fmt.Sprintf("more than %d steps without waiting: the flow loops", maxStepsPerRun))
 			return
 		}
+		if next == "" { // the subflow reached its end: back to the parent
+			from, event = e.leaveSubflow(ex, "completed", "")
+			t = nil
+			continue
+		}
 		st := ex.def.State(next)
 		res := e.runWidget(ex, st)
 		switch {
 		case res.park:
 			return
+		case res.end != "" && ex.scope != nil: // the subflow cannot go on
+			from, event = e.leaveSubflow(ex, "failed", res.end)
+			t = nil
+			continue
 		case res.end != "":
 			e.end(ex, res.end)
 			return
+		case res.from != nil:
+			st = res.from
 		}
 		from, event, t = st, res.event, res.transition
 	}
@@ -76,7 +90,10 @@ func (e *Engine) recordStep(ex *Execution, from *State, event, to string) {
 	now := e.env.Now()
 	ex.freeze()
 	st := &Step{SID: twilio.NewSID("FT"), Name: event, TransitionedFrom: from.Name, TransitionedTo: to,
-		Type: from.Type, DateCreated: now, ex: ex, vars: ex.vars, widgets: ex.widgets}
+		Type: from.Type, DateCreated: now, ex: ex, scope: ex.scope, vars: ex.vars, widgets: ex.widgets}
+	if ex.scope != nil {
+		st.ParentStepSID = ex.scope.stepSID
+	}
 	ex.Steps = append(ex.Steps, st)
 	ex.DateUpdated = now
 	e.env.Record(product, "step.created", st.SID,
@@ -101,11 +118,14 @@ func (e *Engine) runWidget(ex *Execution, st *State) outcome {
 		return e.runHTTPRequest(ex, st)
 	case "run-function":
 		return e.runFunction(ex, st)
+	case "run-subflow":
+		return e.runSubflow(ex, st)
 	case "trigger":
 		return outcome{end: "a transition led back to the trigger"}
 	}
-	e.widgetFailed(ex, st, "the emulator cannot run "+st.Type+" widgets")
-	return outcome{end: fmt.Sprintf("widget %s (%s) is not supported by the emulator", st.Name, st.Type)}
+	why := unsupportedWidget(ex, st)
+	e.widgetFailed(ex, st, why)
+	return outcome{end: why}
 }
 
 // render renders a property's Liquid against the execution context.
@@ -279,40 +299,15 @@ func intProp(e *Engine, ex *Execution, st *State, key string, def, min, max int)
 	return n, nil
 }
 
-// post renders the body and posts it into the execution's conversation.
-func (e *Engine) post(ex *Execution, st *State) (string, error) {
-	if ex.ConversationSID == "" {
-		return "", fmt.Errorf("the emulator only sends messages into the triggering conversation")
-	}
-	body, err := e.render(ex, prop(st, "body"))
-	if err != nil {
-		return "", fmt.Errorf("rendering body: %w", err)
-	}
-	if err := e.conv.PostMessage(ex.ConversationSID, MessageAuthor, body); err != nil {
-		return "", fmt.Errorf("posting to %s: %w", ex.ConversationSID, err)
-	}
-	return body, nil
-}
-
-func (e *Engine) runSendMessage(ex *Execution, st *State) outcome {
-	body, err := e.post(ex, st)
-	if err != nil {
-		e.widgetFailed(ex, st, err.Error())
-		return outcome{event: "failed"}
-	}
-	ex.widgetOutputs(st.Name)["outbound"] = map[string]any{"Body": body, "Author": MessageAuthor}
-	return outcome{event: "sent"}
-}
-
 // runSendAndWait posts the body and parks the execution until the next
 // message on the conversation (incomingMessage) or the timeout.
 func (e *Engine) runSendAndWait(ex *Execution, st *State) outcome {
-	body, err := e.post(ex, st)
+	sent, err := e.post(ex, st)
 	if err != nil {
 		e.widgetFailed(ex, st, err.Error())
 		return outcome{event: "deliveryFailure"}
 	}
-	ex.widgetOutputs(st.Name)["outbound"] = map[string]any{"Body": body, "Author": MessageAuthor}
+	ex.setWidgetOutputs(st.Name, map[string]any{"outbound": sent})
 	timeout, err := intProp(e, ex, st, "timeout", defaultWaitTimeout, 1, maxFlexTimeout)
 	if err != nil {
 		timeout = defaultWaitTimeout

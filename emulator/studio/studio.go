@@ -45,20 +45,23 @@ type SendToFlexParams struct {
 type Conversations interface {
 	// RemoveWebhook deletes the studio webhook: the hand-off to Flex.
 	RemoveWebhook(conversationSID, webhookSID string) error
-	// PostMessage posts a message into the conversation (send-message and
+	// PostMessage posts a message into a conversation (send-message and
 	// send-and-wait-for-reply widgets).
-	PostMessage(conversationSID, author, body string) error
+	PostMessage(m OutboundMessage) (PostedMessage, error)
 }
 
-// MessageAuthor is the author of messages Studio posts into a conversation.
+// MessageAuthor is the author Conversations gives a message posted without
+// one: a send widget whose from renders empty. Messages by this author
+// never start or resume an execution.
 const MessageAuthor = "system"
 
 // Engine is one account's Studio state. It is not safe for concurrent use:
 // the account serialises calls into it (timer callbacks included).
 type Engine struct {
-	env  env.Env
-	flex Flex
-	conv Conversations
+	env     env.Env
+	flex    Flex
+	conv    Conversations
+	content Content // nil: content templates are sent without a body
 
 	flows     map[string]*Flow
 	flowOrder []string
