@@ -94,6 +94,7 @@ func Register(sc *godog.ScenarioContext, opts ...Option) {
 	registerFlexSteps(sc)
 	registerAgentDesktopSteps(sc)
 	registerFlowAuthorSteps(sc)
+	registerTransferSteps(sc)
 }
 
 // Ensure returns the scenario's World, starting its emulator on first use;
