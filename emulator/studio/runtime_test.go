@@ -124,7 +124,8 @@ func TestSendToFlexFailurePaths(t *testing.T) {
 			if len(f.flex.calls) != 0 || len(f.conv.removed) != 0 {
 				t.Errorf("flex calls %d, removed %v", len(f.flex.calls), f.conv.removed)
 			}
-			if want := []posted{{convSID, proxy, "Sorry, we could not reach an agent."}}; /* author: the widget's from */ !reflect.DeepEqual(f.conv.posts, want) {
+			// Authored by the widget's from, {{flow.channel.address}}.
+			if want := []posted{{convSID, proxy, "Sorry, we could not reach an agent."}}; !reflect.DeepEqual(f.conv.posts, want) {
 				t.Errorf("posts = %+v", f.conv.posts)
 			}
 			if ex.Status != ExecutionEnded || !containsString(timelineTypes(f.env), "widget.failed") {
