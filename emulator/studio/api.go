@@ -151,7 +151,7 @@ type stepView struct {
 func renderStep(e *Engine, r *twilio.Request, ex *Execution, st *Step) stepView {
 	self := r.URL(fmt.Sprintf("/v2/Flows/%s/Executions/%s/Steps/%s", ex.FlowSID, ex.SID, st.SID))
 	return stepView{SID: st.SID, AccountSID: e.env.AccountSID, FlowSID: ex.FlowSID, ExecutionSID: ex.SID,
-		Name: st.Name, Context: st.Context(), TransitionedFrom: st.TransitionedFrom, TransitionedTo: st.TransitionedTo,
+		ParentStepSID: twilio.NullString(st.ParentStepSID), Name: st.Name, Context: st.Context(), TransitionedFrom: st.TransitionedFrom, TransitionedTo: st.TransitionedTo,
 		Type: st.Type, DateCreated: twilio.Time(st.DateCreated), DateUpdated: twilio.TimePtr(st.DateCreated),
 		URL: self, Links: map[string]string{"step_context": self + "/Context"}}
 }

@@ -185,3 +185,33 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// TestAPISubflowSteps: a subflow's steps are the execution's, listed with
+// parent_step_sid, and their context is the subflow's.
+func TestAPISubflowSteps(t *testing.T) {
+	f, _, api := newAPI(t)
+	sub := f.publish(t, subflowDef)
+	fl := f.publish(t, parentDef(sub.SID, "plain"))
+	f.send(t, fl.SID, "hi")
+	ex := f.onlyExecution(t, fl.SID)
+	steps, err := api.ListExecutionStep(fl.SID, ex.SID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != len(ex.Steps) {
+		t.Fatalf("%d steps listed, want %d", len(steps), len(ex.Steps))
+	}
+	for i, st := range steps {
+		want := ex.Steps[i].ParentStepSID
+		if got := st.ParentStepSid; (want == "") != (got == nil) || (got != nil && *got != want) {
+			t.Errorf("step %d parent_step_sid = %v, want %q", i, got, want)
+		}
+	}
+	ctx, err := api.FetchExecutionStepContext(fl.SID, ex.SID, *steps[3].Sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flow := (*ctx.Context).(map[string]any)["flow"].(map[string]any); flow["flow_sid"] != sub.SID || flow["sid"] != ex.SID {
+		t.Errorf("subflow step context flow = %v", flow)
+	}
+}
