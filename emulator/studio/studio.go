@@ -2,8 +2,11 @@
 // flows (definitions validated and their Liquid parsed at save time, with
 // revisions), executions started by a Conversations studio webhook or the
 // REST API, and the widgets that path uses (split, set variables, Send to
-// Flex, send message, send and wait for reply, make HTTP request, run
-// function).
+// Flex, send message and send and wait for reply, free text or content
+// template, make HTTP request, run function, run subflow). Every other
+// widget type Studio exports (voice, Autopilot, virtual agents…) is valid in
+// a definition; reached, it ends the execution, or fails the subflow it is
+// in, with a message saying why.
 //
 // Widgets run synchronously inside the call that triggered them, except two
 // kinds that park the execution: a send-and-wait-for-reply until the next
