@@ -446,7 +446,7 @@ func createTask(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := CreateTaskParams{Timeout: timeout, Priority: prio, IgnoreCapacity: f.Bool("IgnoreCapacity", false)}
+	p := CreateTaskParams{Timeout: timeout, Priority: prio, IgnoreCapacity: f.OptBool("IgnoreCapacity")}
 	if vst != nil {
 		p.VirtualStartTime = *vst
 	}
@@ -454,6 +454,7 @@ func createTask(e *Engine, r *twilio.Request) (any, error) {
 	p.Attributes, _ = f.String("Attributes")
 	p.TaskChannel, _ = f.String("TaskChannel")
 	p.RoutingTarget, _ = f.String("RoutingTarget")
+	p.TaskQueueSID, _ = f.String("TaskQueueSid")
 	t, err := e.CreateTask(r.Path("WorkspaceSid"), p)
 	if err != nil {
 		return nil, err

@@ -47,7 +47,9 @@ func TestAPIListFilters(t *testing.T) {
 	t2 := task(`{"type":"support","n":2}`, 5)
 	clk.Advance(time.Second)
 	t3 := task(`{"type":"sales","n":3}`, 2)
-	tr := must(e.CreateTask(ws.SID, CreateTaskParams{WorkflowSID: wf.SID, Attributes: `{"type":"support","n":4}`, RoutingTarget: ann.SID}))(t)
+	// routed to Ann, who has no room (t1) and IgnoreCapacity=false: it waits
+	tr := must(e.CreateTask(ws.SID, CreateTaskParams{WorkflowSID: wf.SID, Attributes: `{"type":"support","n":4}`, RoutingTarget: ann.SID,
+		IgnoreCapacity: ptr(false), TaskQueueSID: support.SID}))(t)
 	wantStatus(t, t1, TaskReserved)
 	must(e.UpdateWorker(ws.SID, bob.SID, UpdateWorkerParams{ActivitySID: &avail.SID}))(t) // bob takes t2 (priority 5)
 	clk.Advance(time.Second)

@@ -1,6 +1,9 @@
 package taskrouter
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -26,6 +29,7 @@ func statisticsRoutes() []route {
 		get(q+"/RealTimeStatistics", taskQueueRealTimeStatistics),
 		get(q+"/CumulativeStatistics", taskQueueCumulativeStatistics),
 		get(ws+"/TaskQueues/Statistics", listTaskQueuesStatistics),
+		{Method: http.MethodPost, Path: ws + "/TaskQueues/RealTimeStatistics", Handle: bulkTaskQueueRealTimeStatistics},
 		get(wf+"/Statistics", workflowStatistics),
 		get(wf+"/RealTimeStatistics", workflowRealTimeStatistics),
 		get(wf+"/CumulativeStatistics", workflowCumulativeStatistics),
@@ -341,6 +345,81 @@ func taskQueueRealTimeStatistics(e *Engine, r *twilio.Request) (any, error) {
 	}
 	return taskQueueRealTimeView{AccountSID: e.env.AccountSID, taskQueueRealTimeBody: taskQueueRealTime(rt),
 		TaskQueueSID: qSID, WorkspaceSID: wsSID, URL: r.URL(queuePath(r) + "/RealTimeStatistics")}, nil
+}
+
+// taskQueueBulkEntryView is one entry of task_queue_data, with the fields of
+// the spec's example (no longest_relative_* ones).
+type taskQueueBulkEntryView struct {
+	TaskQueueSID          string              `json:"task_queue_sid"`
+	LongestTaskWaitingAge int                 `json:"longest_task_waiting_age"`
+	LongestTaskWaitingSID *string             `json:"longest_task_waiting_sid"`
+	TotalTasks            int                 `json:"total_tasks"`
+	TotalEligibleWorkers  int                 `json:"total_eligible_workers"`
+	TotalAvailableWorkers int                 `json:"total_available_workers"`
+	TasksByStatus         map[string]int      `json:"tasks_by_status"`
+	TasksByPriority       map[string]int      `json:"tasks_by_priority"`
+	ActivityStatistics    []activityCountView `json:"activity_statistics"`
+}
+
+// taskQueueBulkRealTimeView is TaskQueueBulkRealTimeStatistics.
+type taskQueueBulkRealTimeView struct {
+	AccountSID             string                   `json:"account_sid"`
+	WorkspaceSID           string                   `json:"workspace_sid"`
+	TaskQueueData          []taskQueueBulkEntryView `json:"task_queue_data"`
+	TaskQueueResponseCount int                      `json:"task_queue_response_count"`
+	URL                    string                   `json:"url"`
+}
+
+// bulkTaskQueueRealTimeStatistics is POST TaskQueues/RealTimeStatistics:
+// the real-time statistics of up to 50 queues, named by QueueSids in a JSON
+// body ({"QueueSids": ["WQ…", …]}, as Twilio's libraries send it) or as a
+// form parameter (repeated or comma-separated).
+func bulkTaskQueueRealTimeStatistics(e *Engine, r *twilio.Request) (any, error) {
+	sids, err := bulkQueueSIDs(r)
+	if err != nil {
+		return nil, err
+	}
+	wsSID := r.Path("WorkspaceSid")
+	stats, err := e.TaskQueuesRealTimeStatistics(wsSID, sids)
+	if err != nil {
+		return nil, err
+	}
+	v := taskQueueBulkRealTimeView{AccountSID: e.env.AccountSID, WorkspaceSID: wsSID,
+		TaskQueueData: make([]taskQueueBulkEntryView, 0, len(stats)), TaskQueueResponseCount: len(stats),
+		URL: r.URL(wsPath(r) + "/TaskQueues/RealTimeStatistics")}
+	for _, s := range stats {
+		rt := s.RealTime
+		v.TaskQueueData = append(v.TaskQueueData, taskQueueBulkEntryView{TaskQueueSID: s.Queue.SID,
+			LongestTaskWaitingAge: rt.LongestTaskWaitingAge, LongestTaskWaitingSID: twilio.NullString(rt.LongestTaskWaitingSID),
+			TotalTasks: rt.TotalTasks, TotalEligibleWorkers: rt.TotalEligibleWorkers, TotalAvailableWorkers: rt.TotalAvailableWorkers,
+			TasksByStatus: rt.TasksByStatus, TasksByPriority: rt.TasksByPriority, ActivityStatistics: viewActivityCounts(rt)})
+	}
+	return v, nil
+}
+
+// bulkQueueSIDs reads QueueSids from a JSON object body, else from the form.
+func bulkQueueSIDs(r *twilio.Request) ([]string, error) {
+	var raw []byte
+	if r.HTTP != nil && r.HTTP.Body != nil {
+		raw, _ = io.ReadAll(io.LimitReader(r.HTTP.Body, 1<<20))
+		r.HTTP.Body = io.NopCloser(bytes.NewReader(raw))
+	}
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+		return r.Form.Strings("QueueSids"), nil
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, twilio.BadRequest("malformed JSON body: %v", err)
+	}
+	list, ok := body["QueueSids"]
+	if !ok {
+		return nil, nil // "required" (TaskQueuesRealTimeStatistics)
+	}
+	var sids []string
+	if err := json.Unmarshal(list, &sids); err != nil {
+		return nil, twilio.InvalidParam("QueueSids", "must be a JSON array of TaskQueue SIDs")
+	}
+	return sids, nil
 }
 
 func taskQueueCumulativeStatistics(e *Engine, r *twilio.Request) (any, error) {

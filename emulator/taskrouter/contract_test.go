@@ -334,6 +334,8 @@ func (ce *contractEnv) callFor(rt route) (routeCall, error) {
 	case "POST /v1/Workspaces/{WorkspaceSid}/Tasks":
 		return routeCall{ws + "/Tasks", url.Values{"WorkflowSid": {ids["wf"]}, "Attributes": {`{"type":"billing"}`},
 			"Timeout": {"3600"}, "TaskChannel": {"email"}}}, nil
+	case "POST /v1/Workspaces/{WorkspaceSid}/TaskQueues/RealTimeStatistics": // bulk statistics
+		return routeCall{ws + "/TaskQueues/RealTimeStatistics", url.Values{"QueueSids": {ids["q"]}}}, nil
 	// updates
 	case "POST /v1/Workspaces/{Sid}":
 		return routeCall{ws, url.Values{"FriendlyName": {"Contract 2"}, "PrioritizeQueueOrder": {"FIFO"}}}, nil

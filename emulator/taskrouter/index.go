@@ -43,6 +43,10 @@ type wsIndex struct {
 	workerNames map[string]*Worker
 	slots       []*Worker
 	freeSlots   []uint32
+	// directQueues are the queues that have held a task routed to a worker
+	// (RoutingTarget=WK…), which the worker need not be a member of: a
+	// worker gaining room looks at its direct lanes there too.
+	directQueues []*TaskQueue
 }
 
 func nameKey(name string) string { return strings.ToLower(name) }
@@ -444,7 +448,7 @@ func (e *Engine) dropWorkerChannel(w *Worker, wc *WorkerChannel) {
 func (q *TaskQueue) laneFor(t *Task) *lane {
 	key := laneKey{target: t.target, channel: t.channel}
 	if tg := t.target; tg != nil && tg.knownWorker != nil {
-		v, ok := lookupPath(t.attrs(), tg.knownWorker).(string)
+		v, ok := t.knownName()
 		if !ok {
 			return nil
 		}

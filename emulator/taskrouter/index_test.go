@@ -149,6 +149,9 @@ func checkIndexes(t testing.TB, e *Engine, ws *Workspace) {
 // bruteEligible is eligibility computed without any index.
 func bruteEligible(e *Engine, ws *Workspace, task *Task, w *Worker) bool {
 	wc := w.channelFor(task.channel)
+	if task.target != nil && task.target.direct {
+		return wc != nil && w.SID == task.RoutingTarget && (task.IgnoreCapacity || readyOn(ws, w, wc)) && !hasPending(task, w)
+	}
 	if wc == nil || !readyOn(ws, w, wc) || hasPending(task, w) {
 		return false
 	}

@@ -104,8 +104,13 @@ func (e *Engine) enterStep(ws *Workspace, t *Task, f *filterConfig, fi, ti int, 
 	if tg.exprSrc != "" {
 		refs["workflow_filter_target_expression"] = tg.exprSrc
 	}
-	e.emit(e.taskEvent("workflow.target-matched", t), t.SID,
-		"task "+t.SID+" matched "+filterName+" target "+target+" -> queue "+q.FriendlyName, refs)
+	if tg.direct {
+		ws.noteDirectQueue(q)
+	}
+	if !t.cfg.direct {
+		e.emit(e.taskEvent("workflow.target-matched", t), t.SID,
+			"task "+t.SID+" matched "+filterName+" target "+target+" -> queue "+q.FriendlyName, refs)
+	}
 	if prevQueue != "" && prevQueue != q.SID {
 		refs := taskRefs(t)
 		refs["previous_task_queue_sid"] = prevQueue
@@ -191,7 +196,9 @@ func (e *Engine) ttlExpired(ws *Workspace, t *Task) {
 func (e *Engine) reevaluate(ws *Workspace, t *Task, skip *Worker) {
 	freed := e.endPendingReservations(ws, t, StatusCanceled)
 	e.setWaitingStatus(t)
-	t.cfg = t.workflow.cfg
+	if !t.cfg.direct {
+		t.cfg = t.workflow.cfg
+	}
 	t.everMatched = false
 	t.skipWorker = skip
 	e.route(ws, t, 0, 0, false)
@@ -286,7 +293,7 @@ func (e *Engine) scanReady(ws *Workspace, t *Task, set *olist[readyEntry], need 
 
 // knownWorker resolves a known-worker target to the worker the task names.
 func (e *Engine) knownWorker(ws *Workspace, t *Task) *Worker {
-	v, ok := lookupPath(t.attrs(), t.target.knownWorker).(string)
+	v, ok := t.knownName()
 	if !ok {
 		return nil
 	}
@@ -304,6 +311,11 @@ func (e *Engine) eligible(ws *Workspace, t *Task, w *Worker, now time.Time) bool
 		return false
 	}
 	wc := w.channelFor(t.channel)
+	if t.target.direct {
+		// RoutingTarget=WK…: that worker only, member of the queue or not;
+		// IgnoreCapacity offers it even with no room and unavailable.
+		return wc != nil && w.SID == t.RoutingTarget && (t.IgnoreCapacity || readyOn(ws, w, wc)) && !hasPending(t, w)
+	}
 	if wc == nil || !readyOn(ws, w, wc) || hasPending(t, w) || !e.inQueue(t.queue, w) {
 		return false
 	}
@@ -331,7 +343,7 @@ func (e *Engine) targetAccepts(t *Task, w *Worker, now time.Time) bool {
 		}
 	}
 	if tg.knownWorker != nil {
-		name, ok := lookupPath(t.attrs(), tg.knownWorker).(string)
+		name, ok := t.knownName()
 		if !ok || (tg.knownByName && !strings.EqualFold(name, w.FriendlyName)) || (!tg.knownByName && name != w.SID) {
 			return false
 		}
@@ -450,6 +462,17 @@ func (e *Engine) nextTaskFor(ws *Workspace, w *Worker, skip *Task) *Task {
 				best = e.bestInLane(ws, ln, w, skip, best, now)
 			}
 			for _, ln := range q.idx.known[knownKey{byName: true, v: w.nameKey}] {
+				best = e.bestInLane(ws, ln, w, skip, best, now)
+			}
+		}
+	}
+	// Tasks routed to w directly (RoutingTarget) in queues it is not a member of.
+	for _, q := range ws.idx.directQueues {
+		if len(q.idx.known) == 0 || w.inQueue(q) {
+			continue
+		}
+		for _, ln := range q.idx.known[knownKey{v: w.SID}] {
+			if ln.key.target.direct {
 				best = e.bestInLane(ws, ln, w, skip, best, now)
 			}
 		}

@@ -664,6 +664,60 @@ func (e *Engine) TaskQueueRealTimeStatistics(wsSID, queueSID, taskChannel string
 	return e.queueRealtime(ws, q, tasks, ch)
 }
 
+// MaxBulkTaskQueues is how many queues one bulk real-time statistics request
+// may name (Twilio: "support upto 50 in a request").
+const MaxBulkTaskQueues = 50
+
+// QueueRealTime is one queue's entry of the bulk real-time statistics.
+type QueueRealTime struct {
+	Queue    *TaskQueue
+	RealTime *RealTimeStatistics
+}
+
+// TaskQueuesRealTimeStatistics is TaskQueueRealTimeStatistics for up to 50
+// queues at once (POST TaskQueues/RealTimeStatistics), in the order asked,
+// each queue once. A SID that names no queue of the workspace is left out
+// (the answer's task_queue_response_count says how many were found).
+func (e *Engine) TaskQueuesRealTimeStatistics(wsSID string, queueSIDs []string) ([]QueueRealTime, error) {
+	ws, err := e.ws(wsSID)
+	if err != nil {
+		return nil, err
+	}
+	if len(queueSIDs) == 0 {
+		return nil, twilio.InvalidParam("QueueSids", "required: a list of 1 to %d TaskQueue SIDs", MaxBulkTaskQueues)
+	}
+	if len(queueSIDs) > MaxBulkTaskQueues {
+		return nil, twilio.InvalidParam("QueueSids", "%d TaskQueue SIDs; at most %d per request", len(queueSIDs), MaxBulkTaskQueues)
+	}
+	var queues []*TaskQueue
+	byQueue := map[string][]*Task{}
+	for _, sid := range queueSIDs {
+		if !twilio.IsSID(sid, "WQ") {
+			return nil, twilio.InvalidParam("QueueSids", "%q is not a TaskQueue SID", sid)
+		}
+		if q := ws.queues.get(sid); q != nil {
+			if _, dup := byQueue[q.SID]; !dup {
+				byQueue[q.SID] = nil
+				queues = append(queues, q)
+			}
+		}
+	}
+	for _, t := range ws.tasks.list {
+		if ts, ok := byQueue[t.TaskQueueSID]; ok {
+			byQueue[t.TaskQueueSID] = append(ts, t)
+		}
+	}
+	out := make([]QueueRealTime, 0, len(queues))
+	for _, q := range queues {
+		rt, err := e.queueRealtime(ws, q, byQueue[q.SID], nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, QueueRealTime{Queue: q, RealTime: rt})
+	}
+	return out, nil
+}
+
 func (e *Engine) queueRealtime(ws *Workspace, q *TaskQueue, tasks []*Task, ch *TaskChannel) (*RealTimeStatistics, error) {
 	rt := &RealTimeStatistics{}
 	realtimeTasks(rt, tasks, ch, e.env.Now(), nil)

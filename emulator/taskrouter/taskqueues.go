@@ -30,6 +30,9 @@ type TaskQueue struct {
 	// idx holds the waiting tasks (FIFO: priority desc then oldest; LIFO:
 	// newest first), their lanes and the ready workers; see index.go.
 	idx queueIndex
+	// direct holds the routing of tasks whose RoutingTarget is this queue
+	// or a worker (routing_target.go); nil until the first such task.
+	direct *directRouting
 }
 
 // DefaultTargetWorkers is what Twilio uses when TargetWorkers is not sent.
@@ -232,6 +235,7 @@ func (e *Engine) DeleteTaskQueue(wsSID, sid string) error {
 		}
 	}
 	e.dropQueue(ws, q)
+	ws.forgetDirectQueue(q)
 	ws.queues.remove(sid)
 	e.emit(Event{Type: "task-queue.deleted", WorkspaceSID: ws.SID, TaskQueueSID: sid}, sid,
 		fmt.Sprintf("task queue %s %q deleted", sid, q.FriendlyName),

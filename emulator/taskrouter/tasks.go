@@ -168,8 +168,15 @@ type CreateTaskParams struct {
 	TaskChannel   string // unique name or TC SID, default "default"
 	// VirtualStartTime orders the task as if created then (not in the future).
 	VirtualStartTime time.Time
-	RoutingTarget    string
-	IgnoreCapacity   bool
+	// RoutingTarget routes the task to a Worker, TaskQueue or Workflow SID
+	// instead of through the workflow's filters (routing_target.go).
+	RoutingTarget string
+	// IgnoreCapacity: with a Worker RoutingTarget, offer the task even when
+	// the worker has no room or is unavailable. nil = the default (true
+	// with a Worker target, false otherwise).
+	IgnoreCapacity *bool
+	// TaskQueueSID is the queue a task routed to a worker waits in.
+	TaskQueueSID string
 }
 
 // CreateTask creates a task and routes it at once: by the time this returns
@@ -183,6 +190,8 @@ func (e *Engine) CreateTask(wsSID string, p CreateTaskParams) (*Task, error) {
 	}
 	var wf *Workflow
 	switch {
+	case twilio.IsSID(strings.TrimSpace(p.RoutingTarget), "WW"):
+		// the workflow RoutingTarget names (routingTarget, below)
 	case p.WorkflowSID != "":
 		if wf = ws.workflows.get(p.WorkflowSID); wf == nil {
 			return nil, twilio.InvalidParam("WorkflowSid", "%q is not a Workflow in workspace %s", p.WorkflowSID, ws.SID)
@@ -214,6 +223,17 @@ func (e *Engine) CreateTask(wsSID string, p CreateTaskParams) (*Task, error) {
 	if p.Timeout < 1 || p.Timeout > MaxTaskTimeout {
 		return nil, twilio.InvalidParam("Timeout", "%d is out of range [1, %d]", p.Timeout, MaxTaskTimeout)
 	}
+	target, direct, ignoreCapacity, err := e.routingTarget(ws, wf, &p)
+	if err != nil {
+		return nil, err
+	}
+	if target != nil {
+		wf = target
+	}
+	cfg := wf.cfg
+	if direct != nil {
+		cfg = direct
+	}
 	chName := p.TaskChannel
 	if chName == "" {
 		chName = "default"
@@ -237,15 +257,17 @@ func (e *Engine) CreateTask(wsSID string, p CreateTaskParams) (*Task, error) {
 	t := &Task{SID: sid, AccountSID: e.env.AccountSID, WorkspaceSID: ws.SID, WorkflowSID: wf.SID,
 		WorkflowFriendlyName: wf.FriendlyName, TaskChannelSID: ch.SID, TaskChannelUniqueName: ch.UniqueName,
 		Attributes: attrs, AttributesMap: m, AssignmentStatus: TaskPending, Priority: prio, Timeout: p.Timeout,
-		Addons: "{}", RoutingTarget: p.RoutingTarget, IgnoreCapacity: p.IgnoreCapacity, VirtualStartTime: vst,
-		DateCreated: now, DateUpdated: now, seq: e.nextSeq(), workflow: wf, channel: ch, cfg: wf.cfg,
+		Addons: "{}", RoutingTarget: p.RoutingTarget, IgnoreCapacity: ignoreCapacity, VirtualStartTime: vst,
+		DateCreated: now, DateUpdated: now, seq: e.nextSeq(), workflow: wf, channel: ch, cfg: cfg,
 		ver: e.created()}
 	ws.tasks.add(sid, t)
 	t.ttlTimer = e.env.Clock.AfterFunc(time.Duration(t.Timeout)*time.Second, func() { e.ttlExpired(ws, t) })
 	e.emit(e.taskEvent("task.created", t), sid,
 		"task "+sid+" created in workflow "+wf.FriendlyName+" (channel "+ch.UniqueName+", priority "+strconv.Itoa(prio)+")",
 		taskRefs(t))
-	e.emit(e.taskEvent("workflow.entered", t), sid, "task "+sid+" entered workflow "+wf.FriendlyName, taskRefs(t))
+	if !cfg.direct {
+		e.emit(e.taskEvent("workflow.entered", t), sid, "task "+sid+" entered workflow "+wf.FriendlyName, taskRefs(t))
+	}
 	e.route(ws, t, 0, 0, false)
 	return t, nil
 }

@@ -36,6 +36,9 @@ const DefaultTaskReservationTimeout = 120
 type routingConfig struct {
 	filters []*filterConfig
 	def     *targetConfig // default_filter, nil when absent
+	// direct: a task's RoutingTarget (a queue or a worker), not a workflow's
+	// configuration: re-evaluation keeps it, and no workflow.* events.
+	direct bool
 }
 
 type filterConfig struct {
@@ -60,6 +63,10 @@ type targetConfig struct {
 	// only eligible worker, by SID or by friendly name (knownByName).
 	knownWorker []string
 	knownByName bool
+	// direct: the known worker is the task's RoutingTarget (a Worker SID),
+	// not an attribute (knownWorker is then empty but not nil). It need
+	// not be a member of the queue, and IgnoreCapacity applies to it.
+	direct bool
 }
 
 type orderClause struct {
