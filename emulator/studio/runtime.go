@@ -184,7 +184,8 @@ func (e *Engine) runSplit(ex *Execution, st *State) outcome {
 	return outcome{event: "noMatch"}
 }
 
-// runSetVariables renders each variable in order into flow.variables.
+// runSetVariables renders each variable in order into flow.variables; one
+// of type json_object ("Parse as JSON object") holds the parsed value.
 func (e *Engine) runSetVariables(ex *Execution, st *State) outcome {
 	vars, _ := st.Properties["variables"].([]any)
 	for _, v := range vars {
@@ -195,9 +196,21 @@ func (e *Engine) runSetVariables(ex *Execution, st *State) outcome {
 			e.widgetFailed(ex, st, fmt.Sprintf("rendering %s: %v", key, err))
 			return outcome{end: "set-variables " + st.Name + " could not render " + key}
 		}
-		ex.flowVariables()[key] = value
+		ex.flowVariables()[key] = typedValue(scalarString(m["type"]), value)
 	}
 	return outcome{event: "next"}
+}
+
+// typedValue is a rendered variable or parameter value: parsed when its type
+// is json_object and it is JSON (not nested deeper than the context may
+// be), else the text.
+func typedValue(typ, value string) any {
+	if typ == "json_object" && json.Valid([]byte(value)) && twilio.JSONDepth(value, twilio.MaxJSONDepth) <= twilio.MaxJSONDepth {
+		if v, ok := twilio.DecodeValidJSON(value); ok {
+			return v
+		}
+	}
+	return value
 }
 
 // runSendToFlex renders the widget, creates the interaction and hands the

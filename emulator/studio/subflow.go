@@ -1,7 +1,6 @@
 package studio
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -189,12 +188,7 @@ func (e *Engine) subflowParameters(ex *Execution, st *State) (map[string]any, er
 		if err != nil {
 			return nil, fmt.Errorf("rendering parameter %s: %w", key, err)
 		}
-		params[key] = value
-		if scalarString(m["type"]) == "json_object" && json.Valid([]byte(value)) {
-			if v, ok := twilio.DecodeValidJSON(value); ok {
-				params[key] = v
-			}
-		}
+		params[key] = typedValue(scalarString(m["type"]), value)
 	}
 	return params, nil
 }

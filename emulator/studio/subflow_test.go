@@ -215,3 +215,16 @@ func TestAPISubflowSteps(t *testing.T) {
 		t.Errorf("subflow step context flow = %v", flow)
 	}
 }
+
+func TestSetVariablesJSONObject(t *testing.T) {
+	f := newFixture(t)
+	fl := f.publish(t, flowJSON(`,{"name":"w","type":"set-variables","transitions":[{"event":"next","next":"x"}],
+	 "properties":{"variables":[{"key":"obj","value":"{\"a\": {\"b\": \"{{trigger.conversation.Body}}\"}}","type":"json_object"},
+	  {"key":"text","value":"{\"a\": 1}","type":"string"},{"key":"bad","value":"not json","type":"json_object"}]}},
+	 {"name":"x","type":"set-variables","transitions":[{"event":"next"}],"properties":{"variables":[{"key":"b","value":"{{flow.variables.obj.a.b}}"}]}}`))
+	f.send(t, fl.SID, "deep")
+	vars := f.onlyExecution(t, fl.SID).Context()["flow"].(map[string]any)["variables"].(map[string]any)
+	if vars["b"] != "deep" || vars["text"] != `{"a": 1}` || vars["bad"] != "not json" {
+		t.Errorf("variables = %v", vars)
+	}
+}
