@@ -32,6 +32,7 @@ const (
 	evConversationUpdate = "onConversationUpdate"
 	evMessageAdd         = "onMessageAdd"
 	evParticipantAdd     = "onParticipantAdd"
+	evUserUpdate         = "onUserUpdate"
 )
 
 // webhookTime formats dates in webhook payloads: ISO 8601 UTC with

@@ -15,7 +15,7 @@ import (
 )
 
 // Pre-events in two phases. Twilio sends a pre-event (onConversationAdd,
-// onMessageAdd, onParticipantAdd, onConversationUpdate) to the service's or
+// onMessageAdd, onParticipantAdd, onConversationUpdate, onUserUpdate) to the service's or
 // the global pre_webhook_url before it commits a channel or SDK action, waits
 // up to 5 s, and rejects the action on a non-2xx answer or none; a 2xx JSON
 // answer overrides fields of the action. The user's handler may call the
@@ -52,11 +52,13 @@ const (
 	kindParticipant
 	kindConversation
 	kindConversationUpdate
+	kindUserUpdate
 )
 
 // Pending is a channel or SDK action waiting for its pre-event verdict.
 // Build one with PrepareInbound, PrepareMessage, PrepareParticipant,
-// PrepareConversation or PrepareConversationUpdate, then Commit it.
+// PrepareConversation, PrepareConversationUpdate or PrepareUserUpdate, then
+// Commit it.
 type Pending struct {
 	// PreEvent is the pre-event webhook to deliver synchronously, outside
 	// the account lock, before Commit; nil when none is configured for the
@@ -78,6 +80,11 @@ type Pending struct {
 	participant     CreateParticipantParams
 	create          CreateConversationParams
 	update          UpdateConversationParams
+
+	userServiceSID string // the user's service
+	userSID        string
+	userIdentity   string
+	userUpdate     UpdateUserParams
 }
 
 // Result is what a committed action produced; fields that do not apply are nil.
@@ -85,7 +92,8 @@ type Result struct {
 	Conversation *Conversation
 	Participant  *Participant // inbound: the customer's participant
 	Message      *Message
-	Created      bool // a conversation was created (inbound auto-creation, PrepareConversation)
+	Created      bool  // a conversation was created (inbound auto-creation, PrepareConversation)
+	User         *User // PrepareUserUpdate: the updated user
 }
 
 // PrepareMessage validates an SDK (or channel) message for conversationSID
@@ -177,6 +185,38 @@ func (e *Engine) PrepareConversationUpdate(sid string, p UpdateConversationParam
 	return pend, nil
 }
 
+// PrepareUserUpdate validates an SDK user's update of itself (its friendly
+// name or attributes; "" service = the default one, the user by SID or
+// identity) and builds its onUserUpdate pre-event, carrying the values the
+// update would leave. Commit runs UpdateUser, which fires onUserUpdated.
+// With a REST origin there is no pre-event.
+func (e *Engine) PrepareUserUpdate(serviceSID, sidOrIdentity string, p UpdateUserParams) (*Pending, error) {
+	u, err := e.user(serviceSID, sidOrIdentity)
+	if err != nil {
+		return nil, err
+	}
+	next := *u
+	if p.FriendlyName != nil {
+		next.FriendlyName = *p.FriendlyName
+	}
+	if p.Attributes != nil {
+		if next.Attributes, err = normaliseAttributes("Attributes", *p.Attributes, userAttrs); err != nil {
+			return nil, err
+		}
+	}
+	if p.RoleSID != nil && *p.RoleSID != "" {
+		if err := e.checkRoleRef("RoleSid", u.ChatServiceSID, *p.RoleSID, RoleTypeService); err != nil {
+			return nil, err
+		}
+		next.RoleSID = *p.RoleSID
+	}
+	pend := &Pending{engine: e, kind: kindUserUpdate, origin: p.Origin, Event: evUserUpdate,
+		userServiceSID: u.ChatServiceSID, userSID: u.SID, userIdentity: u.Identity, userUpdate: p}
+	pend.PreEvent = e.preEvent(p.Origin, u.ChatServiceSID, evUserUpdate, userParams(&next, e.Reachable(u.ChatServiceSID)),
+		map[string]string{"user_sid": u.SID, "identity": u.Identity})
+	return pend, nil
+}
+
 // Commit applies a prepared action given its pre-event's answer (nil when
 // p.PreEvent is nil): a non-2xx answer, or none, rejects it (ErrRejected);
 // a 2xx JSON object overrides the fields Twilio lets a pre-event change.
@@ -250,6 +290,14 @@ func (e *Engine) Commit(p *Pending, answer *webhook.Delivery) (*Result, error) {
 			return nil, wrap(err)
 		}
 		return &Result{Conversation: c}, nil
+	case kindUserUpdate:
+		up := p.userUpdate
+		ov.userUpdate(&up)
+		u, err := e.UpdateUser(p.userServiceSID, p.userSID, up)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return &Result{User: u}, nil
 	}
 	return nil, fmt.Errorf("commit: unknown pending action %d", p.kind)
 }
@@ -272,7 +320,7 @@ func (e *Engine) reject(p *Pending, answer *webhook.Delivery) error {
 	if answer != nil && answer.Status != 0 {
 		refs["status"] = strconv.Itoa(answer.Status)
 	}
-	e.record("pre_event.rejected", p.conversationSID, fmt.Sprintf("%s rejected by %s → %s (%s)", what, p.Event, p.PreEvent.URL, why), refs)
+	e.record("pre_event.rejected", p.subject(), fmt.Sprintf("%s rejected by %s → %s (%s)", what, p.Event, p.PreEvent.URL, why), refs)
 	return fmt.Errorf("%w: %w", ErrRejected, te)
 }
 
@@ -294,15 +342,28 @@ func (p *Pending) describe() string {
 		return "participant for conversation " + p.conversationSID
 	case kindConversation:
 		return "new conversation"
+	case kindUserUpdate:
+		return "update of user " + p.userIdentity + " (" + p.userSID + ")"
 	default:
 		return "update of conversation " + p.conversationSID
 	}
+}
+
+// subject is the SID the action is about, for the timeline.
+func (p *Pending) subject() string {
+	if p.kind == kindUserUpdate {
+		return p.userSID
+	}
+	return p.conversationSID
 }
 
 func (p *Pending) refs() map[string]string {
 	refs := map[string]string{}
 	if p.conversationSID != "" {
 		refs["conversation_sid"] = p.conversationSID
+	}
+	if p.kind == kindUserUpdate {
+		refs["user_sid"], refs["identity"], refs["chat_service_sid"] = p.userSID, p.userIdentity, p.userServiceSID
 	}
 	if p.kind == kindInbound {
 		refs["from"], refs["to"] = p.in.From, p.in.To
@@ -435,6 +496,17 @@ func (o overrides) conversation(p *CreateConversationParams) error {
 		p.Timers.Closed = d
 	}
 	return err
+}
+
+// userUpdate applies an onUserUpdate answer: friendly_name and attributes
+// (what an SDK user may change of itself).
+func (o overrides) userUpdate(p *UpdateUserParams) {
+	if v := o.str("friendly_name"); v != nil {
+		p.FriendlyName = v
+	}
+	if v := o.str("attributes"); v != nil {
+		p.Attributes = v
+	}
 }
 
 func (o overrides) conversationUpdate(p *UpdateConversationParams) error {

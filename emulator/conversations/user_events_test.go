@@ -1,8 +1,11 @@
 package conversations
 
 import (
+	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/flexemu/flexemu/emulator/webhook"
 )
 
 // TestAPIUserEvents: REST user create/update fire onUserAdded/onUserUpdated
@@ -123,6 +126,149 @@ func TestUserEventsOrigin(t *testing.T) {
 			}
 			if len(got) == 2 && (got[0].Params["FriendlyName"] != "" || got[1].Params["FriendlyName"] != "Bob") {
 				t.Errorf("FriendlyName: added %q, updated %q", got[0].Params["FriendlyName"], got[1].Params["FriendlyName"])
+			}
+		})
+	}
+}
+
+// TestUserUpdatePreEvent: an SDK user's update of itself goes through
+// onUserUpdate (blocking or modifying it, like the other pre-events), then
+// fires onUserUpdated; REST updates are not subject to it.
+func TestUserUpdatePreEvent(t *testing.T) {
+	sdk := Origin{Source: SourceSDK, ClientIdentity: "bob"}
+	for _, tc := range []struct {
+		name      string
+		origin    Origin
+		filters   []string
+		status    int
+		answer    string
+		params    UpdateUserParams
+		preEvent  bool   // a pre-event is sent
+		rejected  bool   // Commit fails with ErrRejected
+		wantName  string // friendly_name after the commit
+		wantAttrs string
+		wantPost  []string
+	}{
+		{"proceed unchanged", sdk, nil, 200, "", UpdateUserParams{FriendlyName: ptr("Bobby")},
+			true, false, "Bobby", `{"team":"a"}`, []string{"onUserUpdated"}},
+		{"answer overrides friendly_name and attributes", sdk, nil, 200, `{"friendly_name":"Robert","attributes":{"team":"b"}}`,
+			UpdateUserParams{FriendlyName: ptr("Bobby")}, true, false, "Robert", `{"team":"b"}`, []string{"onUserUpdated"}},
+		{"non-JSON 2xx answer proceeds", sdk, nil, 204, "", UpdateUserParams{Attributes: ptr(`{"team":"c"}`)},
+			true, false, "Bob", `{"team":"c"}`, []string{"onUserUpdated"}},
+		{"403 blocks the update", sdk, nil, 403, "", UpdateUserParams{FriendlyName: ptr("Bobby")},
+			true, true, "Bob", `{"team":"a"}`, nil},
+		{"500 blocks the update", sdk, nil, 500, `{"friendly_name":"x"}`, UpdateUserParams{FriendlyName: ptr("Bobby")},
+			true, true, "Bob", `{"team":"a"}`, nil},
+		{"not in the filters: no pre-event", sdk, []string{"onUserUpdated"}, 403, "", UpdateUserParams{FriendlyName: ptr("Bobby")},
+			false, false, "Bobby", `{"team":"a"}`, []string{"onUserUpdated"}},
+		{"REST is not subject to it", Origin{Source: SourceAPI, WebhookEnabled: true}, nil, 403, "", UpdateUserParams{FriendlyName: ptr("Bobby")},
+			false, false, "Bobby", `{"team":"a"}`, []string{"onUserUpdated"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, ev := newTestEngine(t)
+			post := newReceiver(t, ev.AuthToken)
+			pre := newPreHook(t, ev.AuthToken, tc.status, tc.answer, 0)
+			filters := tc.filters
+			if filters == nil {
+				filters = []string{"onUserUpdate", "onUserUpdated"}
+			}
+			if _, err := e.UpdateWebhookConfiguration(UpdateWebhookConfigurationParams{PreWebhookURL: ptr(pre.URL + "/pre"),
+				PostWebhookURL: ptr(post.URL + "/post"), Filters: filters}); err != nil {
+				t.Fatal(err)
+			}
+			u, err := e.CreateUser("", CreateUserParams{Identity: "bob", FriendlyName: "Bob", Attributes: `{"team":"a"}`})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := tc.params
+			p.Origin = tc.origin
+			pend, err := e.PrepareUserUpdate("", "bob", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (pend.PreEvent != nil) != tc.preEvent || pend.Event != "onUserUpdate" {
+				t.Fatalf("pre-event %+v (%s), want one: %t", pend.PreEvent, pend.Event, tc.preEvent)
+			}
+			var answer *webhook.Delivery
+			if pend.PreEvent != nil {
+				del := ev.Webhooks.Do(t.Context(), *pend.PreEvent)
+				answer = &del
+			}
+			res, err := e.Commit(pend, answer)
+			if tc.rejected {
+				if !errors.Is(err, ErrRejected) || res != nil {
+					t.Fatalf("Commit = %+v, %v; want ErrRejected", res, err)
+				}
+				if code, status := errCode(t, err); code != CodeRejectedByPreEvent || status != 403 {
+					t.Fatalf("rejection %d/%d", code, status)
+				}
+				rej := findEntries(ev.Timeline.Since(0), "pre_event.rejected")
+				if len(rej) != 1 || rej[0].SID != u.SID || rej[0].Refs["identity"] != "bob" || rej[0].Refs["event"] != "onUserUpdate" {
+					t.Fatalf("timeline %+v", rej)
+				}
+			} else if err != nil || res.User == nil || res.User.SID != u.SID {
+				t.Fatalf("Commit = %+v, %v", res, err)
+			}
+			now, _ := e.User("", u.SID)
+			if now.FriendlyName != tc.wantName || now.Attributes != tc.wantAttrs {
+				t.Fatalf("user %q %s, want %q %s", now.FriendlyName, now.Attributes, tc.wantName, tc.wantAttrs)
+			}
+			_ = ev.Webhooks.Wait(t.Context())
+			if tc.preEvent {
+				got := pre.requests()
+				if len(got) != 1 {
+					t.Fatalf("%d pre-events", len(got))
+				}
+				h := got[0].Params
+				want := map[string]string{"EventType": "onUserUpdate", "Source": "SDK", "ClientIdentity": "bob", "UserSid": u.SID,
+					"Identity": "bob", "ChatServiceSid": u.ChatServiceSID}
+				for k, v := range want {
+					if h[k] != v {
+						t.Errorf("pre-event %s = %q, want %q", k, h[k], v)
+					}
+				}
+				// the values the update would leave
+				if p.FriendlyName != nil && h["FriendlyName"] != *p.FriendlyName || p.Attributes != nil && h["Attributes"] != *p.Attributes {
+					t.Errorf("pre-event FriendlyName %q Attributes %q", h["FriendlyName"], h["Attributes"])
+				}
+				if !got[0].SignatureOK {
+					t.Error("pre-event signature does not validate")
+				}
+			} else if n := len(pre.requests()); n != 0 {
+				t.Fatalf("%d pre-events", n)
+			}
+			posts := post.at("/post")
+			if types := eventTypes(posts); !reflect.DeepEqual(types, tc.wantPost) && !(len(types) == 0 && len(tc.wantPost) == 0) {
+				t.Fatalf("post-events %v, want %v", types, tc.wantPost)
+			}
+			if len(posts) == 1 && (posts[0].Params["FriendlyName"] != tc.wantName || posts[0].Params["Attributes"] != tc.wantAttrs) {
+				t.Errorf("onUserUpdated %v", posts[0].Params)
+			}
+		})
+	}
+}
+
+// TestPrepareUserUpdateErrors: validation happens before any pre-event.
+func TestPrepareUserUpdateErrors(t *testing.T) {
+	e, _ := newTestEngine(t)
+	if _, err := e.CreateUser("", CreateUserParams{Identity: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	sdk := Origin{Source: SourceSDK, ClientIdentity: "bob"}
+	for _, tc := range []struct {
+		name, ref string
+		p         UpdateUserParams
+		status    int
+	}{
+		{"unknown user", "nobody", UpdateUserParams{FriendlyName: ptr("x"), Origin: sdk}, 404},
+		{"bad attributes", "bob", UpdateUserParams{Attributes: ptr("{"), Origin: sdk}, 400},
+		{"unknown role", "bob", UpdateUserParams{RoleSID: ptr("RL00000000000000000000000000000009"), Origin: sdk}, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := e.PrepareUserUpdate("", tc.ref, tc.p); err == nil {
+				t.Fatal("no error")
+			} else if _, status := errCode(t, err); status != tc.status {
+				t.Fatalf("status %d, want %d (%v)", status, tc.status, err)
 			}
 		})
 	}
