@@ -158,6 +158,12 @@ type InboundParams struct {
 	From string `json:"from"`
 	To   string `json:"to"`
 	Body string `json:"body"`
+	// Channel "webchat" is a Flex webchat customer (From is the chat
+	// identity, To the chat address; see inbound_webchat.go); "" is the
+	// messaging channel To implies.
+	Channel string `json:"channel,omitempty"`
+	// PreEngagementData is a webchat's pre-engagement form (JSON object).
+	PreEngagementData string `json:"pre_engagement_data,omitempty"`
 }
 
 // Trace is what one inbound message caused, in order: exactly its own
@@ -226,6 +232,9 @@ func (a *Account) inboundJSON(ctx context.Context, p InboundParams, b []byte) ([
 // inbound runs an inbound message and returns its trace without entries,
 // and the timeline position they come after.
 func (a *Account) inbound(ctx context.Context, p InboundParams) (*Trace, int64, error) {
+	if p.Channel == ChannelWebchat {
+		return a.inboundWebchat(ctx, p)
+	}
 	if p.To == "" {
 		_ = a.locked(0, func(e *Engines) error {
 			if len(e.Setup.Addresses) > 0 {
