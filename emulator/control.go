@@ -67,12 +67,17 @@ func (e *Emulator) controlRoutes() http.Handler {
 	})
 	mux.HandleFunc("POST "+p+"/inbound", func(w http.ResponseWriter, r *http.Request) {
 		var in InboundParams
-		if err := decodeControl(r, &in, map[string]*string{"from": &in.From, "to": &in.To, "body": &in.Body}); err != nil {
+		if err := decodeControl(r, &in, map[string]*string{"from": &in.From, "to": &in.To, "body": &in.Body,
+			"channel": &in.Channel, "pre_engagement_data": &in.PreEngagementData}); err != nil {
 			twilio.WriteError(w, err)
 			return
 		}
 		if strings.TrimSpace(in.Body) == "" {
 			twilio.WriteError(w, twilio.MissingParam("body"))
+			return
+		}
+		if in.Channel != "" && in.Channel != ChannelWebchat {
+			twilio.WriteError(w, twilio.InvalidParam("channel", "%q is not webchat (messaging channels follow from the addresses)", in.Channel))
 			return
 		}
 		buf := traceBuffers.Get().(*[]byte)
