@@ -2,6 +2,7 @@
 // what happened, hop by hop.
 //
 //	send [--emulator URL] [--from ADDR] [--to ADDR] [--json] TEXT
+//	send --channel webchat [--from IDENTITY] [--to ADDRESS] [--pre-engagement JSON] TEXT
 package main
 
 import (
@@ -28,8 +29,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("emulator", envOr("FLEXEMU_URL", "http://"+emulator.DefaultAddr), "emulator URL (env FLEXEMU_URL)")
-	from := fs.String("from", "", "customer address (default: the fixture's customer for the address's channel)")
-	to := fs.String("to", "", "address the customer writes to (default: the emulator's first configured address)")
+	from := fs.String("from", "", "customer address (default: the fixture's customer for the address's channel); with --channel webchat, the chat identity")
+	to := fs.String("to", "", "address the customer writes to (default: the emulator's first configured address); with --channel webchat, the chat address (default: the first of type chat)")
+	channel := fs.String("channel", "", `"webchat" to write as a Flex webchat customer (default: the messaging channel of --to)`)
+	preEngagement := fs.String("pre-engagement", "", `webchat pre-engagement form data, a JSON object, e.g. '{"friendlyName":"Ana"}' (default: the identity as friendlyName)`)
 	asJSON := fs.Bool("json", false, "print the trace as JSON")
 	wait := fs.Duration("wait", 0, "after sending, print replies (Studio, agents) for this long, e.g. 2m")
 	fs.Usage = func() {
@@ -47,10 +50,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "send: nothing to send; usage: send [flags] TEXT")
 		return 2
 	}
+	if *channel != "" && *channel != emulator.ChannelWebchat {
+		fmt.Fprintf(stderr, "send: --channel %q: only webchat is a channel of its own (SMS, WhatsApp… follow from --to)\n", *channel)
+		return 2
+	}
+	if *preEngagement != "" && *channel != emulator.ChannelWebchat {
+		fmt.Fprintln(stderr, "send: --pre-engagement needs --channel webchat")
+		return 2
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := remote.New(*url)
-	tr, err := c.Inbound(ctx, emulator.InboundParams{From: *from, To: *to, Body: text})
+	tr, err := c.Inbound(ctx, emulator.InboundParams{From: *from, To: *to, Body: text,
+		Channel: *channel, PreEngagementData: *preEngagement})
 	if err != nil {
 		fmt.Fprintf(stderr, "send: %v\n", err)
 		return 1
