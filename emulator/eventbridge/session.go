@@ -170,8 +170,10 @@ func (srv *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 	for _, o := range replaced {
 		o.close(reasonReplaced)
 	}
+	// The client version is cloned: as a slice of the request line it would
+	// keep the whole URI, token included, alive with the timeline entries.
 	refs := map[string]string{"workspace_sid": wsSID, "worker_sid": wkSID, "identity": s.identity,
-		"client_version": q["clientVersion"]}
+		"client_version": strings.Clone(q["clientVersion"])}
 	acct.Record("worker.sdk.connected", wkSID, "worker "+wkSID+" ("+s.identity+") connected its Worker SDK", refs)
 
 	s.run(r.Context())
