@@ -466,9 +466,10 @@ func (e *Engine) nextTaskFor(ws *Workspace, w *Worker, skip *Task) *Task {
 			}
 		}
 	}
-	// Tasks routed to w directly (RoutingTarget) in queues it is not a member of.
+	// Tasks routed to w directly (RoutingTarget) in queues it is not a member
+	// of (or, time-dependent, may not match now): membership is not needed.
 	for _, q := range ws.idx.directQueues {
-		if len(q.idx.known) == 0 || w.inQueue(q) {
+		if len(q.idx.known) == 0 || (w.inQueue(q) && !q.idx.timeDependent) {
 			continue
 		}
 		for _, ln := range q.idx.known[knownKey{v: w.SID}] {
