@@ -95,6 +95,7 @@ func Register(sc *godog.ScenarioContext, opts ...Option) {
 	registerAgentDesktopSteps(sc)
 	registerFlowAuthorSteps(sc)
 	registerTransferSteps(sc)
+	registerWebchatSteps(sc)
 }
 
 // Ensure returns the scenario's World, starting its emulator on first use;
