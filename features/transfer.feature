@@ -70,3 +70,13 @@ Feature: Transferring a conversation to another agent or queue
     Then "carol" should not be a participant of the conversation
     And the original task should be "completed"
     And the conversation should be "active"
+
+  Scenario: A transfer nobody takes fails when its task times out
+    Given worker "bob" goes "Offline"
+    When worker "carol" transfers the conversation to queue "Sales"
+    Then the task should be "pending"
+    When 60 minutes pass
+    Then the task should be "canceled"
+    And the transfer should be "failed"
+    And "carol" should be a participant of the conversation
+    And the original task should be "assigned"
