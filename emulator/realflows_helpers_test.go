@@ -235,35 +235,52 @@ func (a *flowAPI) steps(flowSID, exSID string) []step {
 	return out
 }
 
-// path is the widgets an execution went through, in order.
-func path(steps []step) []string {
+// paths are the widgets an execution went through, in order: top is the
+// flow's own, sub the path through each run-subflow widget's subflow
+// (from its Trigger), whose steps the Steps API lists between the step
+// entering the run-subflow widget and the one leaving it.
+func paths(steps []step, subflowWidget func(string) bool) (top []string, sub map[string][]string) {
+	sub = map[string][]string{}
 	if len(steps) == 0 {
-		return nil
+		return nil, sub
 	}
-	out := []string{steps[0].From}
+	top = []string{steps[0].From}
+	running := ""
 	for _, s := range steps {
-		out = append(out, s.To)
+		if running != "" && s.From != running {
+			if len(sub[running]) == 0 {
+				sub[running] = append(sub[running], s.From)
+			}
+			sub[running] = append(sub[running], s.To)
+			continue
+		}
+		running = ""
+		top = append(top, s.To)
+		if subflowWidget(s.To) {
+			running = s.To
+		}
 	}
-	return out
+	return top, sub
 }
 
-// waitFor polls the flow's execution until its path reaches widget.
-func (a *flowAPI) waitFor(flowSID, widget string, max time.Duration) ([]string, bool) {
+// waitFor polls the flow's execution until its own path reaches widget.
+func (a *flowAPI) waitFor(flowSID, widget string, subflowWidget func(string) bool, max time.Duration) ([]string, map[string][]string, bool) {
 	a.t.Helper()
 	deadline := time.Now().Add(max)
 	var p []string
+	var sub map[string][]string
 	for {
 		a.emu.Account().Settle(context.Background(), 200*time.Millisecond)
 		if ex, _ := a.execution(flowSID); ex != "" {
-			p = path(a.steps(flowSID, ex))
+			p, sub = paths(a.steps(flowSID, ex), subflowWidget)
 			for _, w := range p {
 				if w == widget {
-					return p, true
+					return p, sub, true
 				}
 			}
 		}
 		if time.Now().After(deadline) {
-			return p, false
+			return p, sub, false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

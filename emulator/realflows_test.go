@@ -25,14 +25,17 @@ type reply struct {
 type realFlow struct {
 	file     string
 	subflows map[string]string // placeholder → subflow file, created first
-	attrsTpl string            // file rendered as ${channel_attributes.default}
-	values   map[string]string // placeholders with a specific value
-	addrType string            // Conversations address type
-	address  string
-	first    string
-	replies  []reply
-	path     []string       // the widgets the execution goes through, in order
-	attrs    map[string]any // task attributes the flow's Send to Flex renders
+	// subflowPaths are the paths through the subflow each run-subflow
+	// widget runs.
+	subflowPaths map[string][]string
+	attrsTpl     string            // file rendered as ${channel_attributes.default}
+	values       map[string]string // placeholders with a specific value
+	addrType     string            // Conversations address type
+	address      string
+	first        string
+	replies      []reply
+	path         []string       // the widgets the execution goes through, in order
+	attrs        map[string]any // task attributes the flow's Send to Flex renders
 	// contentWidgets are send widgets whose message must carry a content SID.
 	contentWidgets map[string]string // widget → content_sid placeholder
 }
@@ -89,7 +92,12 @@ var realFlows = []realFlow{
 		attrsTpl: "aselo-usvc-channel-attributes-sms_vc-conversations.tftpl", values: aseloValues,
 		replies: []reply{{"send_wait_vc_sms_safety", "yes"}},
 		path: []string{"Trigger", "run_subflow_system_down", "send_message_vc_sms_welcome", "send_wait_vc_sms_safety",
-			"split_safety", "send_message_vc_sms_prequeue", "send_to_queue_vc", "run_subflow_debug"},
+			"split_safety", "send_message_vc_sms_prequeue", "send_to_queue_vc", "run_subflow_debug", "Ended"},
+		subflowPaths: map[string][]string{
+			"run_subflow_system_down": {"Trigger", "set_var_system_down", "split_system_down_from_flow", "http_get_service_config",
+				"split_system_down_from_service_config", "Ended"},
+			"run_subflow_debug": {"Trigger", "set_var_debug_mode", "split_debug_mode", "http_post_task_created", "Ended"},
+		},
 		attrs: map[string]any{"helpline": "usvc", "service": "VC", "channelType": "sms", "language": "vc",
 			"memory": map[string]any{"startForm": "HotlineInteractions"}},
 	},
@@ -108,11 +116,7 @@ var realFlows = []realFlow{
 
 // needs lists the subtests that wait on a Studio feature still missing,
 // with the feature; they are skipped so CI stays green (issue 10).
-var needs = map[string]string{
-	"aselo-usvc-sms-vc-sd.tftpl": "needs run-subflow: the execution stops in run_subflow_system_down (Studio does not run the subflow and resume on completed)",
-	"aselo-co-whatsapp-templates.tftpl": "needs content templates: send widgets with message_type content_template and content_sid but no body are refused " +
-		"(\"needs a body property\") and Studio does not send the template",
-}
+var needs = map[string]string{}
 
 // TestRealFlowsReachATask runs every third-party flow of ../shared/real-flows
 // (issue 10) through flexemu as Twilio would: placeholders filled as
@@ -159,14 +163,13 @@ func runRealFlow(t *testing.T, dir string, rf realFlow) {
 	for _, key := range contentSIDKeys(t, dir, rf.file) {
 		f.content[key] = api.createContent(key)
 	}
-	subflowSIDs := map[string]string{}
 	for key, file := range rf.subflows {
-		sid := api.createFlow(file, f.definition(t, dir, file))
-		f.values[key], subflowSIDs[file] = sid, sid
+		f.values[key] = api.createFlow(file, f.definition(t, dir, file))
 	}
 	flowSID := api.createFlow(rf.file, f.definition(t, dir, rf.file))
 	api.bindAddress(rf.addrType, rf.address, flowSID)
 
+	isSubflow := func(w string) bool { _, ok := rf.subflowPaths[w]; return ok }
 	customer := "+15558670000"
 	if rf.addrType == "whatsapp" {
 		customer = "whatsapp:" + customer
@@ -177,7 +180,7 @@ func runRealFlow(t *testing.T, dir string, rf realFlow) {
 		t.Fatalf("inbound %q: %v", rf.first, err)
 	}
 	for _, r := range rf.replies {
-		if p, ok := api.waitFor(flowSID, r.waitIn, 5*time.Second); !ok {
+		if p, _, ok := api.waitFor(flowSID, r.waitIn, isSubflow, 5*time.Second); !ok {
 			t.Fatalf("the execution never reached %s to answer %q; path %v\nmock saw %v", r.waitIn, r.body, p, mock.Hits())
 		}
 		if _, err := emu.Account().Inbound(ctx, emulator.InboundParams{From: customer, To: rf.address, Body: r.body}); err != nil {
@@ -185,9 +188,14 @@ func runRealFlow(t *testing.T, dir string, rf realFlow) {
 		}
 	}
 	last := rf.path[len(rf.path)-1]
-	got, ok := api.waitFor(flowSID, last, 5*time.Second)
+	got, sub, ok := api.waitFor(flowSID, last, isSubflow, 5*time.Second)
 	if !ok || !reflect.DeepEqual(got[:min(len(got), len(rf.path))], rf.path) {
-		t.Fatalf("path = %v\nwant  %v\nmock saw %v", got, rf.path, mock.Hits())
+		t.Fatalf("path = %v\nwant  %v\nsubflows %v\nmock saw %v", got, rf.path, sub, mock.Hits())
+	}
+	for w, want := range rf.subflowPaths {
+		if !reflect.DeepEqual(sub[w], want) {
+			t.Errorf("subflow of %s: path = %v, want %v", w, sub[w], want)
+		}
 	}
 
 	tasks := api.tasks()
@@ -210,21 +218,22 @@ func runRealFlow(t *testing.T, dir string, rf realFlow) {
 
 	if len(rf.contentWidgets) > 0 {
 		_, m := api.call(http.MethodGet, "/conversations/v1/Conversations/"+tr.ConversationSID+"/Messages?PageSize=100", nil, 200)
-		sent := map[string]bool{}
+		sent := map[string]string{} // content SID → body
 		for _, msg := range m["messages"].([]any) {
-			if sid, _ := msg.(map[string]any)["content_sid"].(string); sid != "" {
-				sent[sid] = true
+			mm := msg.(map[string]any)
+			if sid, _ := mm["content_sid"].(string); sid != "" {
+				sent[sid], _ = mm["body"].(string)
 			}
 		}
 		for widget, key := range rf.contentWidgets {
-			if !sent[f.content[key]] {
+			body, ok := sent[f.content[key]]
+			if !ok {
 				t.Errorf("%s sent no message with content_sid %s (%s); content SIDs sent: %v", widget, f.content[key], key, sent)
+			} else if body != "["+key+"]" {
+				// The template's twilio/text body is what the customer sees.
+				t.Errorf("%s sent content %s with body %q, want the template's %q", widget, f.content[key], body, "["+key+"]")
 			}
 		}
 	}
-	for file, sid := range subflowSIDs {
-		if ex, _ := api.execution(sid); ex == "" {
-			t.Errorf("subflow %s (%s) never ran", file, sid)
-		}
-	}
+
 }

@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 
+	"github.com/flexemu/flexemu/emulator/content"
 	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/flex"
 	"github.com/flexemu/flexemu/emulator/studio"
@@ -170,6 +171,24 @@ func (a studioConversations) PostMessage(m studio.OutboundMessage) (studio.Poste
 		Attributes: msg.Attributes, ParticipantSID: msg.ParticipantSID}, nil
 }
 
+// studioContent is studio.Content over the Content engine: the templates
+// send widgets name by content_sid, with the twilio/text body (else the
+// first type's body) as what the customer sees.
+type studioContent struct{ c *content.Engine }
+
+func (a studioContent) Template(sid string) (studio.ContentTemplate, bool) {
+	t, err := a.c.Template(sid)
+	if err != nil {
+		return studio.ContentTemplate{}, false
+	}
+	vars := make(map[string]string, len(t.Variables))
+	for k, v := range t.Variables {
+		vars[k] = v
+	}
+	return studio.ContentTemplate{SID: t.SID, FriendlyName: t.FriendlyName, Language: t.Language,
+		Variables: vars, Body: t.Body()}, true
+}
+
 // conversationsStudio is conversations.StudioHandler over the Studio engine.
 type conversationsStudio struct{ s *studio.Engine }
 
@@ -189,6 +208,7 @@ func (a conversationsStudio) ConversationMessageAdded(flowSID, webhookSID string
 // participant closed) into Conversations.
 func wire(e *Engines) {
 	e.Conversations.SetStudioHandler(conversationsStudio{e.Studio})
+	e.Studio.SetContent(studioContent{e.Content})
 	tr, fx, conv := e.TaskRouter, e.Flex, e.Conversations
 	tr.Subscribe(func(ev taskrouter.Event) {
 		if ev.Type == "task.canceled" {
