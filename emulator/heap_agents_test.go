@@ -35,11 +35,10 @@ const (
 	// session, tickers, what the SDK knows.
 	heapEventBridgeBudget = 28 << 10
 	// heapTwilsockBudget is the retained heap of one initialised twilsock
-	// session subscribed to the user's maps (61.2 KB measured): gorilla's
-	// own 16 KB read and write buffers, net/http's 4 KB ones (unused but
-	// held by the hijacked connection), the 256-frame queue (9.3 KB), the
-	// request, session, contexts, tickers, subscriptions.
-	heapTwilsockBudget = 68 << 10
+	// session subscribed to the user's maps (27.1 KB measured): net/http's
+	// 4 KB read and write buffers (reused by gorilla), the 256-frame queue
+	// (9.3 KB), the request, session, contexts, tickers, subscriptions.
+	heapTwilsockBudget = 32 << 10
 	// goroutinesPerAgent: the event bridge's handler (writer) and reader,
 	// twilsock's handler (reader), writer and watcher.
 	goroutinesPerAgent = 5

@@ -12,16 +12,14 @@ import (
 
 // Defaults of a Server's Options.
 const (
-	DefaultPingInterval    = 30 * time.Second
-	DefaultInitTimeout     = 60 * time.Second
-	DefaultWriteTimeout    = 10 * time.Second
-	DefaultQueueSize       = 256
-	DefaultMaxInFlight     = 16
-	DefaultExpiryCheck     = time.Second
-	DefaultAboutToExpire   = 5 * time.Minute
-	defaultCloseGrace      = time.Second
-	defaultReadBufferSize  = 16 << 10
-	defaultWriteBufferSize = 16 << 10
+	DefaultPingInterval  = 30 * time.Second
+	DefaultInitTimeout   = 60 * time.Second
+	DefaultWriteTimeout  = 10 * time.Second
+	DefaultQueueSize     = 256
+	DefaultMaxInFlight   = 16
+	DefaultExpiryCheck   = time.Second
+	DefaultAboutToExpire = 5 * time.Minute
+	defaultCloseGrace    = time.Second
 )
 
 // Options tune a Server; the zero value of each field means its default.
@@ -103,7 +101,10 @@ func NewServer(auth Authenticator, svc Service, opts Options) *Server {
 	return &Server{
 		auth: auth, svc: svc, opts: opts.withDefaults(),
 		upgrader: websocket.Upgrader{
-			ReadBufferSize: defaultReadBufferSize, WriteBufferSize: defaultWriteBufferSize,
+			// No buffer sizes: the websocket reuses the 4 KB buffers the HTTP
+			// server already allocated for the connection, instead of holding
+			// those and 32 KB more for the life of every session. Frames of any
+			// size still pass; they are just read and written in pieces.
 			HandshakeTimeout: 10 * time.Second,
 			// Browser clients are cross-origin; the token authenticates.
 			CheckOrigin: func(*http.Request) bool { return true },
