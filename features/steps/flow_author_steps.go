@@ -112,7 +112,7 @@ func registerFlowAuthorSteps(sc *godog.ScenarioContext) {
 			return fmt.Errorf("widget %q has no output %q in execution %s; its outputs: %s", widget, key, ex.sid, ctxShow(outputs))
 		}
 		if ctxShow(got) != want {
-			return fmt.Errorf("widget %q output %q is %s, want %q", widget, key, ctxShow(got), want)
+			return fmt.Errorf("widget %q output %q is %q, want %q (outputs: %s)", widget, key, ctxShow(got), want, ctxShow(outputs))
 		}
 		return nil
 	})
@@ -132,7 +132,7 @@ func registerFlowAuthorSteps(sc *godog.ScenarioContext) {
 			return fmt.Errorf("execution %s has no flow variable %q; flow.variables: %s", ex.sid, name, ctxShow(vars))
 		}
 		if ctxShow(got) != want {
-			return fmt.Errorf("flow variable %q is %s, want %q", name, ctxShow(got), want)
+			return fmt.Errorf("flow variable %q is %q, want %q (flow.variables: %s)", name, ctxShow(got), want, ctxShow(vars))
 		}
 		return nil
 	})
@@ -392,6 +392,7 @@ func (fa *flowAuthor) resolve(path string) (string, error) {
 	if root := moduleRoot(); root != "" {
 		tried = append(tried, filepath.Join(root, path))
 	}
+	tried = dedupeStrings(tried)
 	for _, p := range tried {
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return p, nil
@@ -664,11 +665,10 @@ func executionPath(ctx context.Context, want []string, exact bool) error {
 		}
 	}
 	if i < len(want) {
-		after := "at the start"
-		if i > 0 {
-			after = fmt.Sprintf("after %q", want[i-1])
+		if i == 0 {
+			return fmt.Errorf("%s: never %q", describe(), want[i])
 		}
-		return fmt.Errorf("%s: %q does not follow %s", describe(), want[i], after)
+		return fmt.Errorf("%s: no %q after %q", describe(), want[i], want[i-1])
 	}
 	return nil
 }
