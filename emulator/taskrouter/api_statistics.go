@@ -3,7 +3,6 @@ package taskrouter
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -29,7 +28,7 @@ func statisticsRoutes() []route {
 		get(q+"/RealTimeStatistics", taskQueueRealTimeStatistics),
 		get(q+"/CumulativeStatistics", taskQueueCumulativeStatistics),
 		get(ws+"/TaskQueues/Statistics", listTaskQueuesStatistics),
-		{Method: http.MethodPost, Path: ws + "/TaskQueues/RealTimeStatistics", Handle: bulkTaskQueueRealTimeStatistics},
+		{Method: http.MethodPost, Path: ws + "/TaskQueues/RealTimeStatistics", JSON: true, Handle: bulkTaskQueueRealTimeStatistics},
 		get(wf+"/Statistics", workflowStatistics),
 		get(wf+"/RealTimeStatistics", workflowRealTimeStatistics),
 		get(wf+"/CumulativeStatistics", workflowCumulativeStatistics),
@@ -397,14 +396,11 @@ func bulkTaskQueueRealTimeStatistics(e *Engine, r *twilio.Request) (any, error) 
 	return v, nil
 }
 
-// bulkQueueSIDs reads QueueSids from a JSON object body, else from the form.
+// bulkQueueSIDs reads QueueSids from a JSON object body (twilio-go sends
+// one, as the spec's requestBody says), else from the form.
 func bulkQueueSIDs(r *twilio.Request) ([]string, error) {
-	var raw []byte
-	if r.HTTP != nil && r.HTTP.Body != nil {
-		raw, _ = io.ReadAll(io.LimitReader(r.HTTP.Body, 1<<20))
-		r.HTTP.Body = io.NopCloser(bytes.NewReader(raw))
-	}
-	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+	raw := bytes.TrimSpace(r.JSON)
+	if len(raw) == 0 || raw[0] != '{' {
 		return r.Form.Strings("QueueSids"), nil
 	}
 	var body map[string]json.RawMessage
