@@ -44,7 +44,7 @@ func (c *conn) serveService(ctx context.Context, r twilsock.Request, s []string)
 		case http.MethodGet:
 			return c.getUser(s[1])
 		case http.MethodPost:
-			return c.updateUser(s[1], parseBody(r))
+			return c.updateUser(ctx, s[1], parseBody(r))
 		}
 	case s[0] == "Users" && len(s) >= 3 && s[2] == "Conversations":
 		if s[1] != c.identity {

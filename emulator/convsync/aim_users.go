@@ -1,6 +1,7 @@
 package convsync
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/flexemu/flexemu/emulator/conversations"
@@ -20,18 +21,17 @@ func (c *conn) getUser(identity string) twilsock.Response {
 	})
 }
 
-// updateUser answers AIM 19: a user changes its own friendly_name or attributes.
-func (c *conn) updateUser(identity string, b body) twilsock.Response {
+// updateUser answers AIM 19: a user changes its own friendly_name or
+// attributes, an SDK action through the onUserUpdate pre-event.
+func (c *conn) updateUser(ctx context.Context, identity string, b body) twilsock.Response {
 	if identity != c.identity {
 		return aimError(twilio.NewError(http.StatusForbidden, twilio.CodeForbidden, "Users may only update themselves"))
 	}
-	return c.do(func(eng *conversations.Engine, _ view) (any, error) {
-		u, err := eng.UpdateUser(c.service(eng), identity, conversations.UpdateUserParams{FriendlyName: b.str("friendly_name"),
-			Attributes: b.str("attributes"), Origin: c.origin()})
-		if err != nil {
-			return nil, err
-		}
-		return c.userJSON(eng, u), nil
+	p := conversations.UpdateUserParams{FriendlyName: b.str("friendly_name"), Attributes: b.str("attributes"), Origin: c.origin()}
+	return c.act(ctx, func(eng *conversations.Engine) (*conversations.Pending, error) {
+		return eng.PrepareUserUpdate(c.service(eng), identity, p)
+	}, func(eng *conversations.Engine, _ view, res *conversations.Result) any {
+		return c.userJSON(eng, res.User)
 	})
 }
 

@@ -531,3 +531,27 @@ func TestConversationStateUserAndRemovalPushes(t *testing.T) {
 		t.Fatalf("deleted document = %d %v", status, body)
 	}
 }
+
+// A user updates its own friendly name and attributes (AIM 19) as an SDK
+// action, through the onUserUpdate pre-event; updating someone else is 403.
+func TestUserUpdatesThemselvesOnly(t *testing.T) {
+	f := newFixture(t)
+	_, c := f.open("alice")
+	must(t, c, "GET", "/Client/v2/Configuration", nil)
+	var svc string
+	f.engine(func(e *conversations.Engine) { svc = e.DefaultServiceSID() })
+	users := "/Client/v2/Services/" + svc + "/Users/"
+	got := must(t, c, "POST", users+"alice", map[string]any{"friendly_name": "Alice Agent", "attributes": `{"team":"x"}`})
+	if got["friendly_name"] != "Alice Agent" {
+		t.Fatalf("answer %v", got)
+	}
+	f.engine(func(e *conversations.Engine) {
+		u, err := e.User(svc, "alice")
+		if err != nil || u.FriendlyName != "Alice Agent" || u.Attributes != `{"team":"x"}` {
+			t.Errorf("user after update: %+v %v", u, err)
+		}
+	})
+	if status, body := call(t, c, "POST", users+"bob", map[string]any{"friendly_name": "Not Bob"}); status != 403 {
+		t.Errorf("updating bob: %d %v", status, body)
+	}
+}
