@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -237,8 +238,11 @@ func (a *Account) inbound(ctx context.Context, p InboundParams) (*Trace, int64, 
 	}
 	if p.To == "" {
 		_ = a.locked(0, func(e *Engines) error {
-			if len(e.Setup.Addresses) > 0 {
-				p.To = e.Setup.Addresses[0].Address
+			for _, ad := range e.Setup.Addresses {
+				if !strings.EqualFold(ad.Type, "chat") { // a webchat address takes no channel messages
+					p.To = ad.Address
+					break
+				}
 			}
 			return nil
 		})
