@@ -688,6 +688,11 @@ func executionContext(ctx context.Context) (any, executionRef, error) {
 	return *c.Context, ex, nil
 }
 
+// customerReceivedFromFlow checks for a message the flow posted in the
+// scenario's conversation: one a widget of its latest execution reports as
+// sent (widgets.*.outbound.Sid), or one authored as Studio authors them,
+// "system" (a send widget with no from) or the Twilio-side address (from
+// {{flow.channel.address}}).
 func customerReceivedFromFlow(ctx context.Context, body string) error {
 	w, err := world(ctx)
 	if err != nil {
@@ -699,13 +704,39 @@ func customerReceivedFromFlow(ctx context.Context, body string) error {
 	if w.conversationSID == "" {
 		return errors.New("no conversation yet: a customer has not sent anything")
 	}
+	flowAuthors := map[string]bool{studio.MessageAuthor: true}
+	parts, err := w.Twilio.ConversationsV1.ListConversationParticipant(w.conversationSID, nil)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if p.MessagingBinding == nil {
+			continue
+		}
+		if b, ok := (*p.MessagingBinding).(map[string]any); ok {
+			if proxy, _ := b["proxy_address"].(string); proxy != "" {
+				flowAuthors[proxy] = true
+			}
+		}
+	}
+	sentByWidgets := map[string]bool{}
+	if ectx, _, err := executionContext(ctx); err == nil {
+		all, _ := ctxLookup(ectx, "widgets")
+		widgets, _ := all.(map[string]any)
+		for _, out := range widgets {
+			if sid, ok := ctxLookup(out, "outbound.Sid"); ok {
+				sentByWidgets[ctxShow(sid)] = true
+			}
+		}
+	}
 	msgs, err := w.Twilio.ConversationsV1.ListConversationMessage(w.conversationSID, nil)
 	if err != nil {
 		return err
 	}
-	var fromFlow []string
+	var fromFlow, others []string
 	for _, m := range msgs {
-		if str(m.Author) != studio.MessageAuthor {
+		if !sentByWidgets[str(m.Sid)] && !flowAuthors[str(m.Author)] {
+			others = append(others, str(m.Author)+": "+strconv.Quote(str(m.Body)))
 			continue
 		}
 		if str(m.Body) == body {
@@ -713,7 +744,8 @@ func customerReceivedFromFlow(ctx context.Context, body string) error {
 		}
 		fromFlow = append(fromFlow, str(m.Body))
 	}
-	return fmt.Errorf("the flow did not send %q in conversation %s; it sent %s", body, w.conversationSID, quoteList(fromFlow))
+	return fmt.Errorf("the flow did not send %q in conversation %s; it sent %s (other messages: %s)",
+		body, w.conversationSID, quoteList(fromFlow), strings.Join(others, "; "))
 }
 
 // widgetCalledWith checks a widget's requests to the mock: want empty
