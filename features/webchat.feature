@@ -39,3 +39,7 @@ Feature: A webchat customer reaches an agent through Flex webchat
 
   Scenario: Only a webchat address starts a webchat
     Then starting a webchat on "whatsapp:+14155238886" should be refused
+
+  Scenario: Channel messages with no address still go to the first messaging address
+    When a customer sends "hello"
+    Then the task should have the attribute "channelType" set to "whatsapp"
