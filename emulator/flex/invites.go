@@ -81,3 +81,25 @@ func (e *Engine) Invites(interactionSID, channelSID string) ([]Invite, error) {
 	}
 	return out, nil
 }
+
+// awaitedAgents counts a channel's invites whose task is still open and
+// has no agent yet: the agents a transfer or re-route is waiting for.
+func awaitedAgents(ch *Channel) int {
+	n := 0
+	for _, inv := range ch.invites {
+		if inv.TaskStatus != "" {
+			continue
+		}
+		joined := false
+		for _, p := range ch.participants {
+			if p.Type == "agent" && p.RoutingProperties["task_sid"] == inv.Task.SID {
+				joined = true
+				break
+			}
+		}
+		if !joined {
+			n++
+		}
+	}
+	return n
+}

@@ -60,7 +60,9 @@ type ParticipantUpdated struct {
 	Type                       string
 	Status                     string // wrapup or closed
 	TaskSID                    string
-	// ActiveAgents counts the channel's agent participants still active.
+	// ActiveAgents counts the channel's agent participants still active and
+	// the agents its open invites still wait for (a transfer in flight), so
+	// the conversation is not closed under a transfer.
 	ActiveAgents int
 }
 
@@ -174,7 +176,7 @@ func (e *Engine) UpdateParticipant(interactionSID, channelSID, participantSID, s
 		mb, _ := pt.MediaProperties["participantSid"].(string)
 		e.onParticipantUpdated(ParticipantUpdated{InteractionSID: ch.InteractionSID, ChannelSID: ch.SID,
 			ParticipantSID: pt.SID, ConversationSID: ch.ConversationSID, ConversationParticipantSID: mb,
-			Type: pt.Type, Status: status, TaskSID: taskSID, ActiveAgents: activeAgents(ch)})
+			Type: pt.Type, Status: status, TaskSID: taskSID, ActiveAgents: activeAgents(ch) + awaitedAgents(ch)})
 	}
 	if status == "closed" && ch.Status != StatusClosed && allTasksCompleted(ch) {
 		e.setChannelStatus(ch, StatusClosed, "completed", nil)

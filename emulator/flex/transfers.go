@@ -425,17 +425,18 @@ func (e *Engine) transferAccepted(taskSID string, pt *Participant) {
 }
 
 // TaskCanceled tells Flex that a TaskRouter task was canceled (timed out,
-// fell out of its workflow or was canceled by a caller): a transfer still
-// waiting for it fails, and its invite's task is done.
+// fell out of its workflow or was canceled by a caller): the invite that
+// created it waits for no agent any more, and a transfer still waiting for
+// it fails.
 func (e *Engine) TaskCanceled(taskSID, reason string) {
+	if ch := e.channels[e.taskChannel[taskSID]]; ch != nil {
+		if inv := inviteForTask(ch, taskSID); inv != nil {
+			inv.TaskStatus = "completed" // no agent will come for it
+		}
+	}
 	t, ok := e.transferMaps().byTask[taskSID]
 	if !ok {
 		return
-	}
-	if ch := e.channels[t.ChannelSID]; ch != nil {
-		if inv := inviteForTask(ch, taskSID); inv != nil {
-			inv.TaskStatus = "completed"
-		}
 	}
 	if t.Status == TransferActive && t.Joined == "" {
 		why := "task " + taskSID + " canceled"

@@ -390,3 +390,45 @@ func TestInviteTransfer(t *testing.T) {
 		t.Errorf("an invite recorded transfer entries: %v", tf.kinds())
 	}
 }
+
+// TestInviteTransferKeepsTheConversation: the cold invite transfer of Flex
+// plugins closes the first agent's participant right after inviting; the
+// invite still awaits an agent, so the hook is told one agent remains and
+// the conversation is not closed. Once the invite's task is canceled no
+// agent is awaited any more.
+func TestInviteTransferKeepsTheConversation(t *testing.T) {
+	tf := newTransferFixture(t)
+	var got []int
+	tf.eng.OnParticipantUpdated(func(p ParticipantUpdated) { got = append(got, p.ActiveAgents) })
+	inv, err := tf.eng.CreateInvite(tf.in.SID, tf.in.ChannelSID, RoutingParams{WorkspaceSID: workspace, WorkflowSID: workflow,
+		QueueSID: salesSID, TaskChannelUniqueName: "chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tf.eng.UpdateParticipant(tf.in.SID, tf.in.ChannelSID, tf.alice.SID, "closed"); err != nil {
+		t.Fatal(err)
+	}
+	tf.accept(t, inv.Task.SID, bobSID, "bob")
+	bob := tf.agent(t, bobSID)
+	if _, err := tf.eng.UpdateParticipant(tf.in.SID, tf.in.ChannelSID, bob.SID, "wrapup"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ActiveAgents = %v, want %v", got, want)
+	}
+
+	tf2 := newTransferFixture(t)
+	got = nil
+	tf2.eng.OnParticipantUpdated(func(p ParticipantUpdated) { got = append(got, p.ActiveAgents) })
+	inv, err = tf2.eng.CreateInvite(tf2.in.SID, tf2.in.ChannelSID, RoutingParams{WorkspaceSID: workspace, WorkflowSID: workflow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf2.eng.TaskCanceled(inv.Task.SID, "")
+	if _, err := tf2.eng.UpdateParticipant(tf2.in.SID, tf2.in.ChannelSID, tf2.alice.SID, "wrapup"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after the invite's task was canceled: ActiveAgents = %v, want %v", got, want)
+	}
+}
