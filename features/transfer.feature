@@ -80,3 +80,14 @@ Feature: Transferring a conversation to another agent or queue
     And the transfer should be "failed"
     And "carol" should be a participant of the conversation
     And the original task should be "assigned"
+
+  Scenario: A cold invite transfer: carol leaves as soon as she has invited the Sales queue
+    When worker "carol" invites queue "Sales" to the conversation
+    And worker "carol" completes the conversation
+    Then "carol" should not be a participant of the conversation
+    And the original task should be "completed"
+    And the conversation should be "active"
+    When worker "bob" accepts the reservation
+    Then "bob" should be a participant of the conversation
+    When "bob" replies "Sales here, how can I help?"
+    Then the customer should receive "Sales here, how can I help?"
