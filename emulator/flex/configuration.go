@@ -17,6 +17,9 @@ type AccountDefaults struct {
 	WorkspaceSID, WorkflowSID, TaskQueueSID, OfflineActivitySID string
 	TaskQueueSIDs                                               []string
 	ChatServiceSID, MessagingServiceSID                         string
+	// Provisioned is when the Flex workspace was created: the
+	// Configuration's date_created (zero: when it was first read).
+	Provisioned time.Time
 }
 
 // ConfigurationSource is what a TaskRouter or Conversations adapter may also
@@ -139,10 +142,17 @@ func (e *Engine) Configuration(url string) map[string]any {
 	for _, q := range d.TaskQueueSIDs {
 		queues = append(queues, map[string]any{"sid": q, "targettable": true})
 	}
+	created, updated := st.dateCreated, st.dateUpdated
+	if !d.Provisioned.IsZero() && d.Provisioned.Before(created) {
+		if updated.Equal(created) {
+			updated = d.Provisioned
+		}
+		created = d.Provisioned
+	}
 	m := map[string]any{
 		"account_sid":                     e.env.AccountSID,
-		"date_created":                    twilio.Time(st.dateCreated),
-		"date_updated":                    twilio.Time(st.dateUpdated),
+		"date_created":                    twilio.Time(created),
+		"date_updated":                    twilio.Time(updated),
 		"attributes":                      map[string]any{},
 		"status":                          "ok",
 		"taskrouter_workspace_sid":        nullable(d.WorkspaceSID),

@@ -19,6 +19,7 @@ func (sourceTaskRouter) ConfigurationDefaults(d *AccountDefaults) {
 	d.WorkspaceSID, d.WorkflowSID, d.TaskQueueSID = workspace, workflow, "WQ00000000000000000000000000000001"
 	d.TaskQueueSIDs = []string{"WQ00000000000000000000000000000001", "WQ00000000000000000000000000000002"}
 	d.OfflineActivitySID = "WA00000000000000000000000000000001"
+	d.Provisioned = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 }
 
 func TestConfigurationDefaults(t *testing.T) {
@@ -35,7 +36,8 @@ func TestConfigurationDefaults(t *testing.T) {
 	}
 	if m["taskrouter_workspace_sid"] != workspace || m["taskrouter_target_workflow_sid"] != workflow ||
 		m["taskrouter_offline_activity_sid"] != "WA00000000000000000000000000000001" || m["account_sid"] != f.env.AccountSID ||
-		len(m["taskrouter_taskqueues"].([]any)) != 2 || m["chat_service_instance_sid"] != nil || m["status"] != "ok" {
+		len(m["taskrouter_taskqueues"].([]any)) != 2 || m["chat_service_instance_sid"] != nil || m["status"] != "ok" ||
+		m["date_created"] != "2026-01-02T03:04:05Z" || m["date_updated"] != "2026-01-02T03:04:05Z" {
 		t.Errorf("configuration = %v", m)
 	}
 }
