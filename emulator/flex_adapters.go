@@ -35,7 +35,7 @@ func (a flexTaskRouter) ConfigurationDefaults(d *flex.AccountDefaults) {
 			break
 		}
 	}
-	d.WorkspaceSID = ws.SID
+	d.WorkspaceSID, d.Provisioned = ws.SID, ws.DateCreated
 	if wfs, err := a.t.Workflows(ws.SID, ""); err == nil && len(wfs) > 0 {
 		d.WorkflowSID = wfs[0].SID
 		for _, wf := range wfs {
