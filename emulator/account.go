@@ -94,7 +94,7 @@ func (a *Account) Reset() error {
 		a.webhooks.Reset()
 		gen := a.gen
 		e := env.Env{AccountSID: a.SID, AuthToken: a.AuthToken, Clock: &accountClock{a: a, gen: gen},
-			Timeline: a.timeline, Webhooks: a.webhooks, Later: func(f func()) { a.runLater(gen, f) }}
+			Timeline: a.timeline, Webhooks: a.webhooks, Later: func(c cause.ID, f func()) { a.runLater(gen, c, f) }}
 		engines, err := build(e, a.fixture)
 		if err != nil {
 			return err
@@ -352,8 +352,7 @@ func (a *Account) DefaultCustomer(to string) string {
 // runLater runs f under the lock on its own goroutine, if the engines of
 // generation gen are still the account's. It is called under the lock: f
 // inherits the current cause, and counts as that cause's work in flight.
-func (a *Account) runLater(gen uint64, f func()) {
-	c := a.causes.Current()
+func (a *Account) runLater(gen uint64, c cause.ID, f func()) {
 	done := a.causes.Begin(c)
 	a.later.Add()
 	go func() {

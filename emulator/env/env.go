@@ -10,6 +10,7 @@ package env
 import (
 	"time"
 
+	"github.com/flexemu/flexemu/emulator/cause"
 	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/timeline"
 	"github.com/flexemu/flexemu/emulator/webhook"
@@ -22,22 +23,28 @@ type Env struct {
 	Clock      clock.Clock
 	Timeline   *timeline.Timeline
 	Webhooks   *webhook.Dispatcher
-	// Later runs f soon, on another goroutine, under the account lock, unless
-	// the engines were reset in between. Engines use it to act on a webhook's
-	// answer (an assignment callback's instruction) without ever holding the
-	// lock while waiting on the network, where the user's handler may be
+	// Later runs f soon, on another goroutine, under the account lock, as
+	// part of cause c, unless the engines were reset in between. Engines use
+	// it (through Answered) to act on a webhook's answer (an assignment
+	// callback's instruction, an HTTP widget's response) without ever holding
+	// the lock while waiting on the network, where the user's handler may be
 	// calling back into the API. Nil in engine unit tests: see ForTest.
-	Later func(f func())
+	Later func(c cause.ID, f func())
 }
 
-// Defer runs f through Later, or at once when no Later is set (unit tests
-// that drive an engine from one goroutine).
-func (e Env) Defer(f func()) {
+// Answered runs f, under the account lock, as part of the cause of the
+// webhook delivery d (what sent the request), or at once when no Later is
+// set (unit tests that drive an engine from one goroutine). It is how an
+// engine acts on a webhook's answer: called from the delivery's OnResponse,
+// off the lock, where the account's current cause belongs to whoever holds
+// the lock (or nobody), so the delivery's own cause is carried explicitly
+// and the reaction stays in its trace.
+func (e Env) Answered(d webhook.Delivery, f func()) {
 	if e.Later == nil {
 		f()
 		return
 	}
-	e.Later(f)
+	e.Later(d.Request.Cause, f)
 }
 
 // Now is a shortcut for e.Clock.Now().

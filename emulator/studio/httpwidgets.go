@@ -98,7 +98,7 @@ func (e *Engine) runFunction(ex *Execution, st *State) outcome {
 }
 
 // sendAndPark sends req off the account lock and parks ex; the answer comes
-// back through env.Defer to httpAnswered.
+// back through env.Answered to httpAnswered.
 func (e *Engine) sendAndPark(ex *Execution, st *State, req webhook.Request, success, fail string) outcome {
 	if e.env.Webhooks == nil {
 		e.widgetFailed(ex, st, "no webhook dispatcher to send the request")
@@ -110,7 +110,7 @@ func (e *Engine) sendAndPark(ex *Execution, st *State, req webhook.Request, succ
 	req.Product, req.Event, req.Timeout = product, st.Type, httpTimeout
 	req.Refs = e.refs(ex, "widget", st.Name)
 	req.OnResponse = func(d webhook.Delivery) {
-		e.env.Defer(func() { e.httpAnswered(sid, c, d) })
+		e.env.Answered(d, func() { e.httpAnswered(sid, c, d) })
 	}
 	e.env.Record(product, "execution.waiting", ex.SID,
 		fmt.Sprintf("execution %s waits in %s for %s %s", ex.SID, st.Name, req.Method, req.URL),

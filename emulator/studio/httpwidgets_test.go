@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/cause"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,7 +32,7 @@ func newLockedFixture(t *testing.T) *lockedFixture {
 	t.Helper()
 	e, clk := env.ForTest()
 	lf := &lockedFixture{}
-	e.Later = func(f func()) {
+	e.Later = func(_ cause.ID, f func()) {
 		lf.mu.Lock()
 		defer lf.mu.Unlock()
 		f()

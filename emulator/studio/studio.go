@@ -14,7 +14,7 @@
 // make-http-request or run-function until its answer. The engine never waits
 // on the network under the account lock (the user's endpoint may call the
 // emulator's API back): it sends through env.Webhooks and resumes from the
-// answer through env.Defer. It reaches Flex and Conversations only through
+// answer through env.Answered. It reaches Flex and Conversations only through
 // the narrow interfaces below.
 package studio
 

@@ -9,7 +9,7 @@ package taskrouter
 //
 // The engine never waits on the network while the account is locked: the
 // request goes out through the dispatcher and the answer is applied later
-// under the lock via env.Defer.
+// under the lock via env.Answered.
 
 import (
 	"encoding/json"
@@ -77,7 +77,7 @@ func (e *Engine) sendAssignmentCallback(ws *Workspace, r *Reservation, target st
 	e.env.Webhooks.Send(webhook.Request{URL: target, Method: "POST", Params: AssignmentCallbackParams(r, e.env.Now()),
 		Product: productName, Event: event, Refs: assignmentRefs(r), Timeout: assignmentTimeout,
 		OnResponse: func(d webhook.Delivery) {
-			e.env.Defer(func() { e.assignmentAnswered(wsSID, resSID, d, fallback) })
+			e.env.Answered(d, func() { e.assignmentAnswered(wsSID, resSID, d, fallback) })
 		}})
 }
 

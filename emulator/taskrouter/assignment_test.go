@@ -1,6 +1,7 @@
 package taskrouter
 
 import (
+	"github.com/flexemu/flexemu/emulator/cause"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ type asgFixture struct {
 func newAsgFixture(t *testing.T, primary, fallback string, respond func(string, hookRequest) (int, string)) *asgFixture {
 	f := &asgFixture{t: t}
 	f.en, f.clk = env.ForTest()
-	f.en.Later = func(fn func()) { f.mu.Lock(); defer f.mu.Unlock(); fn() }
+	f.en.Later = func(_ cause.ID, fn func()) { f.mu.Lock(); defer f.mu.Unlock(); fn() }
 	f.e = New(f.en)
 	f.rc = newTestReceiver(t, f.en.AuthToken, respond)
 	abs := func(u string) string {
