@@ -41,6 +41,22 @@ func xferStateOf(ctx context.Context) (*xferState, error) {
 	return s, nil
 }
 
+// startedTransfer is the scenario's world and the transfer its steps started.
+func startedTransfer(ctx context.Context) (*World, *xferState, error) {
+	w, err := world(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := xferStateOf(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.transferSID == "" {
+		return nil, nil, errors.New("no transfer was started")
+	}
+	return w, s, nil
+}
+
 func registerTransferSteps(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
 		return context.WithValue(ctx, xferKey{}, &xferState{}), nil
@@ -48,16 +64,9 @@ func registerTransferSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^worker "([^"]+)" (?:(cold|warm) )?transfers the conversation to (queue|worker) "([^"]+)"$`, transferConversation)
 	sc.Step(`^worker "([^"]+)" invites (queue|worker) "([^"]+)" to the conversation$`, inviteToConversation)
 	sc.Step(`^worker "([^"]+)" (completes|cancels) the transfer$`, func(ctx context.Context, _ string, verb string) error {
-		w, err := world(ctx)
+		w, s, err := startedTransfer(ctx)
 		if err != nil {
 			return err
-		}
-		s, err := xferStateOf(ctx)
-		if err != nil {
-			return err
-		}
-		if s.transferSID == "" {
-			return errors.New("no transfer was started")
 		}
 		status := map[string]string{"completes": "completed", "cancels": "failed"}[verb]
 		_, err = w.Twilio.FlexV1.UpdateInteractionTransfer(s.interactionSID, s.channelSID, s.transferSID,
@@ -65,16 +74,9 @@ func registerTransferSteps(sc *godog.ScenarioContext) {
 		return err
 	})
 	sc.Step(`^the transfer should be "([^"]+)"$`, func(ctx context.Context, want string) error {
-		w, err := world(ctx)
+		w, s, err := startedTransfer(ctx)
 		if err != nil {
 			return err
-		}
-		s, err := xferStateOf(ctx)
-		if err != nil {
-			return err
-		}
-		if s.transferSID == "" {
-			return errors.New("no transfer was started")
 		}
 		tr, err := w.Twilio.FlexV1.FetchInteractionTransfer(s.interactionSID, s.channelSID, s.transferSID)
 		if err != nil {
