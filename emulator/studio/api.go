@@ -58,7 +58,7 @@ type flowView struct {
 	Status        string            `json:"status"`
 	Revision      int               `json:"revision"`
 	CommitMessage *string           `json:"commit_message"`
-	Valid         bool              `json:"valid"`
+	Valid         *bool             `json:"valid"`
 	Errors        []any             `json:"errors"`
 	Warnings      []any             `json:"warnings"`
 	DateCreated   string            `json:"date_created"`
@@ -77,11 +77,29 @@ type revisionView struct {
 	Status        string          `json:"status"`
 	Revision      int             `json:"revision"`
 	CommitMessage *string         `json:"commit_message"`
-	Valid         bool            `json:"valid"`
+	Valid         *bool           `json:"valid"`
 	Errors        []any           `json:"errors"`
 	DateCreated   string          `json:"date_created"`
 	DateUpdated   *string         `json:"date_updated"`
 	URL           string          `json:"url"`
+}
+
+// savedDefinitionValid is what a flow's and a revision's "valid" point to:
+// a saved definition always validated.
+var savedDefinitionValid = true
+
+// listed is a flow as the Flows list shows it: Twilio leaves out the
+// definition and its validation (null), as the spec's list example shows;
+// fetch the flow or the revision for them.
+func (v flowView) listed() flowView {
+	v.Definition, v.Valid, v.Errors, v.Warnings = nil, nil, nil, nil
+	return v
+}
+
+// listed is a revision as the Revisions list shows it (see flowView.listed).
+func (v revisionView) listed() revisionView {
+	v.Definition, v.Valid, v.Errors = nil, nil, nil
+	return v
 }
 
 func renderFlow(e *Engine, r *twilio.Request, f *Flow) flowView {
@@ -89,7 +107,7 @@ func renderFlow(e *Engine, r *twilio.Request, f *Flow) flowView {
 	self := r.URL("/v2/Flows/" + f.SID)
 	return flowView{SID: f.SID, AccountSID: e.env.AccountSID, FriendlyName: rev.FriendlyName,
 		Definition: rev.Definition.Raw, Status: rev.Status, Revision: rev.Revision,
-		CommitMessage: twilio.NullString(rev.CommitMessage), Valid: true, Errors: []any{}, Warnings: []any{},
+		CommitMessage: twilio.NullString(rev.CommitMessage), Valid: &savedDefinitionValid, Errors: []any{}, Warnings: []any{},
 		DateCreated: twilio.Time(f.DateCreated), DateUpdated: twilio.TimePtr(f.DateUpdated()),
 		WebhookURL: fmt.Sprintf("https://webhooks.twilio.com/v1/Accounts/%s/Flows/%s", e.env.AccountSID, f.SID),
 		URL:        self,
@@ -100,7 +118,7 @@ func renderFlow(e *Engine, r *twilio.Request, f *Flow) flowView {
 func renderRevision(e *Engine, r *twilio.Request, flowSID string, rev *Revision) revisionView {
 	return revisionView{SID: flowSID, AccountSID: e.env.AccountSID, FriendlyName: rev.FriendlyName,
 		Definition: rev.Definition.Raw, Status: rev.Status, Revision: rev.Revision,
-		CommitMessage: twilio.NullString(rev.CommitMessage), Valid: true, Errors: []any{},
+		CommitMessage: twilio.NullString(rev.CommitMessage), Valid: &savedDefinitionValid, Errors: []any{},
 		DateCreated: twilio.Time(rev.DateCreated), DateUpdated: twilio.TimePtr(rev.DateUpdated),
 		URL: r.URL(fmt.Sprintf("/v2/Flows/%s/Revisions/%d", flowSID, rev.Revision))}
 }
@@ -169,7 +187,7 @@ func flowParams(r *twilio.Request) CreateFlowParams {
 
 func listFlows(e *Engine, r *twilio.Request) (any, error) {
 	return twilio.Paginate(r, r.URL("/v2/Flows"), "flows", e.Flows(),
-		func(f *Flow) any { return renderFlow(e, r, f) }, maxPageSize)
+		func(f *Flow) any { return renderFlow(e, r, f).listed() }, maxPageSize)
 }
 
 func createFlow(e *Engine, r *twilio.Request) (any, error) {
@@ -256,7 +274,7 @@ func listRevisions(e *Engine, r *twilio.Request) (any, error) {
 		revs = append(revs, f.Revisions[i])
 	}
 	return twilio.Paginate(r, r.URL("/v2/Flows/"+f.SID+"/Revisions"), "revisions", revs,
-		func(rev *Revision) any { return renderRevision(e, r, f.SID, rev) }, maxPageSize)
+		func(rev *Revision) any { return renderRevision(e, r, f.SID, rev).listed() }, maxPageSize)
 }
 
 func fetchRevision(e *Engine, r *twilio.Request) (any, error) {
