@@ -4,18 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flexemu/flexemu/emulator/internal/oaicheck"
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
@@ -27,137 +25,8 @@ import (
 // per spec query parameter, so each documented filter is accepted. Adding
 // a route, a field or a filter the spec does not know fails here.
 
-// oaSchema is the part of an OpenAPI schema the contract test reads.
-type oaSchema struct {
-	Ref        string               `json:"$ref"`
-	Type       string               `json:"type"`
-	Nullable   bool                 `json:"nullable"`
-	Properties map[string]*oaSchema `json:"properties"`
-	Items      *oaSchema            `json:"items"`
-	Enum       []any                `json:"enum"`
-}
-
-type oaParam struct {
-	Name string `json:"name"`
-	In   string `json:"in"`
-}
-
-type oaOperation struct {
-	Parameters []oaParam `json:"parameters"`
-	Responses  map[string]struct {
-		Content map[string]struct {
-			Schema *oaSchema `json:"schema"`
-		} `json:"content"`
-	} `json:"responses"`
-}
-
-type oaDoc struct {
-	Paths      map[string]map[string]*oaOperation `json:"paths"`
-	Components struct {
-		Schemas map[string]*oaSchema `json:"schemas"`
-	} `json:"components"`
-}
-
-func loadTaskRouterSpec(t *testing.T) *oaDoc {
-	t.Helper()
-	raw, err := os.ReadFile("testdata/twilio_taskrouter_v1.trimmed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d oaDoc
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
-	return &d
-}
-
-func (d *oaDoc) resolve(s *oaSchema) *oaSchema {
-	for s != nil && s.Ref != "" {
-		s = d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
-	}
-	return s
-}
-
-// operation returns the spec operation, its success status and its
-// response schema (nil for 204).
-func (d *oaDoc) operation(method, path string) (*oaOperation, int, *oaSchema) {
-	op := d.Paths[path][strings.ToLower(method)]
-	if op == nil {
-		return nil, 0, nil
-	}
-	for code, resp := range op.Responses {
-		status, err := strconv.Atoi(code)
-		if err != nil || status >= 300 {
-			continue
-		}
-		return op, status, d.resolve(resp.Content["application/json"].Schema)
-	}
-	return op, 0, nil
-}
-
-// contractCheck compares a decoded JSON value with its schema.
-type contractCheck struct {
-	doc    *oaDoc
-	fields map[string]bool // "where.field" names verified
-	errs   []string
-}
-
-func (c *contractCheck) value(where string, v any, s *oaSchema) {
-	s = c.doc.resolve(s)
-	if s == nil {
-		return
-	}
-	if v == nil {
-		return // every TaskRouter response property is nullable
-	}
-	typ := s.Type
-	if typ == "" && len(s.Properties) > 0 {
-		typ = "object"
-	}
-	ok := true
-	switch typ {
-	case "string":
-		_, ok = v.(string)
-	case "integer":
-		f, isNum := v.(float64)
-		ok = isNum && f == math.Trunc(f)
-	case "number":
-		_, ok = v.(float64)
-	case "boolean":
-		_, ok = v.(bool)
-	case "array":
-		_, ok = v.([]any)
-	case "object":
-		_, ok = v.(map[string]any)
-	}
-	if !ok {
-		c.errs = append(c.errs, fmt.Sprintf("%s: %T value %v, spec type %s", where, v, v, typ))
-		return
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		if len(s.Properties) == 0 {
-			return // free-form object (links, event_data, tasks_by_status ...)
-		}
-		for k, fv := range x {
-			ps, known := s.Properties[k]
-			if !known {
-				c.errs = append(c.errs, fmt.Sprintf("%s: field %q is not in the spec", where, k))
-				continue
-			}
-			c.fields[where+"."+k] = true
-			c.value(where+"."+k, fv, ps)
-		}
-		for k := range s.Properties {
-			if _, ok := x[k]; !ok {
-				c.errs = append(c.errs, fmt.Sprintf("%s: spec field %q missing", where, k))
-			}
-		}
-	case []any:
-		for _, el := range x {
-			c.value(where+"[]", el, s.Items)
-		}
-	}
+func loadTaskRouterSpec(t *testing.T) *oaicheck.Doc {
+	return oaicheck.MustLoad(t, "testdata/twilio_taskrouter_v1.trimmed.json")
 }
 
 // contractEnv is the realistic workspace the routes run against.
@@ -487,7 +356,9 @@ func (ce *contractEnv) querySample(path, name string) (string, bool) {
 func TestContractResponsesMatchSpec(t *testing.T) {
 	doc := loadTaskRouterSpec(t)
 	ce := newContractEnv(t)
-	check := &contractCheck{doc: doc, fields: map[string]bool{}}
+	fields := map[string]bool{} // "where.field" names verified
+	seen := func(f string) { fields[f] = true }
+	var violations []string
 	served := map[string]bool{}
 	requests, filters := 0, 0
 	routes := Routes()
@@ -498,9 +369,14 @@ func TestContractResponsesMatchSpec(t *testing.T) {
 	for _, rt := range routes {
 		key := rt.Method + " " + rt.Path
 		served[key] = true
-		op, status, schema := doc.operation(rt.Method, rt.Path)
+		op := doc.Operation(rt.Method, rt.Path)
 		if op == nil {
 			t.Errorf("%s is not a TaskRouter operation in the spec", key)
+			continue
+		}
+		status, schema, err := doc.Success(rt.Method, rt.Path)
+		if err != nil {
+			t.Error(err)
 			continue
 		}
 		if want := rt.Status; (want == 0 && status != http.StatusOK) || (want != 0 && want != status) {
@@ -552,10 +428,10 @@ func TestContractResponsesMatchSpec(t *testing.T) {
 				t.Errorf("%s: the spec has no response schema", where)
 				continue
 			}
-			check.value(key, v, schema)
+			violations = append(violations, doc.CheckVisit(key, v, schema, seen)...)
 		}
 	}
-	for _, e := range check.errs {
+	for _, e := range violations {
 		t.Error(e)
 	}
 	// Every spec operation on the resources a Flex setup touches is served.
@@ -575,20 +451,23 @@ func TestContractResponsesMatchSpec(t *testing.T) {
 	}
 	sort.Strings(unserved)
 	names := map[string]bool{}
-	for f := range check.fields {
+	for f := range fields {
 		_, field, _ := strings.Cut(f, ".")
 		names[strings.ReplaceAll(field, "[]", "")] = true
 	}
 	t.Logf("contract: %d routes (of %d spec operations; unserved: %v), %d requests incl. %d filter variants; "+
 		"%d (route, field) pairs, %d distinct field paths checked", len(routes), len(specOps), unserved, requests, filters,
-		len(check.fields), len(names))
+		len(fields), len(names))
 }
 
 // TestContractCheckCatchesDrift makes sure the checker itself fails on a
 // field the spec lacks, a missing field, a renamed one and a wrong type.
 func TestContractCheckCatchesDrift(t *testing.T) {
 	doc := loadTaskRouterSpec(t)
-	_, _, schema := doc.operation(http.MethodGet, "/v1/Workspaces/{WorkspaceSid}/Activities/{Sid}")
+	schema, err := doc.Response(http.MethodGet, "/v1/Workspaces/{WorkspaceSid}/Activities/{Sid}", http.StatusOK)
+	if err != nil {
+		t.Fatal(err)
+	}
 	good := map[string]any{"account_sid": "AC1", "available": true, "date_created": "x", "date_updated": "x",
 		"friendly_name": "Available", "links": map[string]any{}, "sid": "WA1", "url": "u", "workspace_sid": "WS1"}
 	cases := map[string]func(m map[string]any){
@@ -604,10 +483,9 @@ func TestContractCheckCatchesDrift(t *testing.T) {
 			m[k] = v
 		}
 		mutate(m)
-		c := &contractCheck{doc: doc, fields: map[string]bool{}}
-		c.value("activity", m, schema)
-		if (len(c.errs) == 0) != (name == "ok") {
-			t.Errorf("%s: errors %v", name, c.errs)
+		errs := doc.Check("activity", m, schema)
+		if (len(errs) == 0) != (name == "ok") {
+			t.Errorf("%s: errors %v", name, errs)
 		}
 	}
 }
