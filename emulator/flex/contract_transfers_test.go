@@ -4,115 +4,21 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	tgclient "github.com/twilio/twilio-go/client"
 	flexv1 "github.com/twilio/twilio-go/rest/flex/v1"
 
+	"github.com/flexemu/flexemu/emulator/internal/oaicheck"
 	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 )
-
-// transferSchema is the part of an OpenAPI schema the contract test reads.
-type transferSchema struct {
-	Ref        string                     `json:"$ref"`
-	Type       string                     `json:"type"`
-	Enum       []string                   `json:"enum"`
-	Pattern    string                     `json:"pattern"`
-	Nullable   bool                       `json:"nullable"`
-	Properties map[string]*transferSchema `json:"properties"`
-}
-
-type transferSpec struct {
-	Paths map[string]map[string]struct {
-		Responses map[string]struct {
-			Content map[string]struct {
-				Schema *transferSchema `json:"schema"`
-			} `json:"content"`
-		} `json:"responses"`
-	} `json:"paths"`
-	Components struct {
-		Schemas map[string]*transferSchema `json:"schemas"`
-	} `json:"components"`
-}
-
-func (d *transferSpec) resolve(s *transferSchema) *transferSchema {
-	for s != nil && s.Ref != "" {
-		s = d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
-	}
-	return s
-}
-
-// response returns the spec's success status and schema of an operation.
-func (d *transferSpec) response(t *testing.T, method, path string) (int, *transferSchema) {
-	t.Helper()
-	op, ok := d.Paths[path][strings.ToLower(method)]
-	if !ok {
-		t.Fatalf("%s %s is not in the spec", method, path)
-	}
-	for code, r := range op.Responses {
-		if status, err := strconv.Atoi(code); err == nil && status < 300 {
-			return status, d.resolve(r.Content["application/json"].Schema)
-		}
-	}
-	t.Fatalf("%s %s has no success response", method, path)
-	return 0, nil
-}
-
-// check compares one answer with the schema: the same field names, each a
-// string (or null where nullable), enum values and SID patterns honoured.
-func (d *transferSpec) check(where string, body map[string]any, s *transferSchema) []string {
-	var errs []string
-	for k := range body {
-		if _, ok := s.Properties[k]; !ok {
-			errs = append(errs, where+": field "+strconv.Quote(k)+" is not in the spec")
-		}
-	}
-	for k, p := range s.Properties {
-		v, ok := body[k]
-		if !ok {
-			errs = append(errs, where+": spec field "+strconv.Quote(k)+" is missing")
-			continue
-		}
-		p = d.resolve(p)
-		if v == nil {
-			if !p.Nullable && len(p.Enum) == 0 {
-				errs = append(errs, where+": "+k+" is null")
-			}
-			continue
-		}
-		str, isStr := v.(string)
-		if p.Type == "string" && !isStr {
-			errs = append(errs, where+": "+k+" is not a string")
-			continue
-		}
-		if len(p.Enum) > 0 && !contains(p.Enum, str) {
-			errs = append(errs, where+": "+k+" = "+strconv.Quote(str)+" is not one of "+strings.Join(p.Enum, ", "))
-		}
-		if p.Pattern != "" && !regexp.MustCompile(p.Pattern).MatchString(str) {
-			errs = append(errs, where+": "+k+" = "+strconv.Quote(str)+" does not match "+p.Pattern)
-		}
-	}
-	sort.Strings(errs)
-	return errs
-}
 
 // TestTransfersContract drives the Transfers endpoints over HTTP, as
 // twilio-go calls them (JSON bodies), and checks every answer against
 // Twilio's Flex v1 spec: status codes, field names, types, enums and SIDs.
 func TestTransfersContract(t *testing.T) {
-	raw, err := os.ReadFile("testdata/twilio_flex_v1.transfers.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spec transferSpec
-	if err := json.Unmarshal(raw, &spec); err != nil {
-		t.Fatal(err)
-	}
+	spec := oaicheck.MustLoad(t, "testdata/twilio_flex_v1.transfers.json")
 	tf := newTransferFixture(t)
 	srv := twiliotest.Serve(t, Product, tf.eng, Routes())
 	const (
@@ -132,7 +38,10 @@ func TestTransfersContract(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		status, schema := spec.response(t, method, specPath)
+		status, schema, err := spec.Success(method, specPath)
+		if err != nil || schema == nil {
+			t.Fatalf("%s %s: no success answer with a body in the spec (%v)", method, specPath, err)
+		}
 		if resp.StatusCode != status {
 			t.Fatalf("%s %s: %d %s, the spec answers %d", method, path, resp.StatusCode, b, status)
 		}
@@ -140,7 +49,7 @@ func TestTransfersContract(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range spec.check(method+" "+specPath, m, schema) {
+		for _, e := range spec.Check(method+" "+specPath, m, schema) {
 			t.Error(e)
 		}
 		return m
