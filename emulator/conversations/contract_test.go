@@ -5,133 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/flexemu/flexemu/emulator/internal/oaicheck"
 )
-
-// specSchema is the part of an OpenAPI schema the contract test reads.
-type specSchema struct {
-	Ref        string                 `json:"$ref"`
-	Type       string                 `json:"type"`
-	Properties map[string]*specSchema `json:"properties"`
-	Items      *specSchema            `json:"items"`
-}
-
-type specDoc struct {
-	Paths map[string]map[string]struct {
-		Responses map[string]struct {
-			Content map[string]struct {
-				Schema *specSchema `json:"schema"`
-			} `json:"content"`
-		} `json:"responses"`
-	} `json:"paths"`
-	Components struct {
-		Schemas map[string]*specSchema `json:"schemas"`
-	} `json:"components"`
-}
-
-func loadSpec(t *testing.T) *specDoc {
-	t.Helper()
-	raw, err := os.ReadFile("testdata/twilio_conversations_v1.trimmed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d specDoc
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
-	return &d
-}
-
-// resolve follows $refs to components.schemas.
-func (d *specDoc) resolve(s *specSchema) *specSchema {
-	for s != nil && s.Ref != "" {
-		s = d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
-	}
-	return s
-}
-
-// responseSchema is the spec's JSON schema of one operation's answer.
-func (d *specDoc) responseSchema(path, method string, status int) *specSchema {
-	op, ok := d.Paths[path][strings.ToLower(method)]
-	if !ok {
-		return nil
-	}
-	resp, ok := op.Responses[strconv.Itoa(status)]
-	if !ok {
-		return nil
-	}
-	return d.resolve(resp.Content["application/json"].Schema)
-}
-
-// compareFields reports fields of got the schema lacks and (want == true)
-// schema properties got lacks, prefixed with where.
-func compareFields(where string, got map[string]any, schema *specSchema) []string {
-	var out []string
-	for k := range got {
-		if _, ok := schema.Properties[k]; !ok {
-			out = append(out, where+": field "+strconv.Quote(k)+" is not in the spec's response schema")
-		}
-	}
-	for k := range schema.Properties {
-		if _, ok := got[k]; !ok {
-			out = append(out, where+": spec field "+strconv.Quote(k)+" is missing from the response")
-		}
-	}
-	return out
-}
-
-// checkContract compares one JSON answer with the spec: every field must be
-// a property of the response schema and every property present; for lists,
-// the array sits under meta.key, the spec's key, and each item is checked
-// against the item schema.
-func (d *specDoc) checkContract(path, method string, status int, body map[string]any) []string {
-	where := method + " " + path
-	schema := d.responseSchema(path, method, status)
-	if schema == nil {
-		return []string{where + ": no " + strconv.Itoa(status) + " JSON response in the spec"}
-	}
-	meta, isList := schema.Properties["meta"]
-	if !isList {
-		return compareFields(where, body, schema)
-	}
-	var problems []string
-	var key string
-	for k, p := range schema.Properties {
-		if k != "meta" && p.Type == "array" {
-			key = k
-		}
-	}
-	gotMeta, _ := body["meta"].(map[string]any)
-	if gotMeta == nil || gotMeta["key"] != key {
-		problems = append(problems, where+": meta.key "+strconv.Quote(stringOf(gotMeta["key"]))+", spec's list key "+strconv.Quote(key))
-	}
-	problems = append(problems, compareFields(where+" meta", gotMeta, meta)...)
-	delete(body, "meta")
-	for k := range body {
-		if k != key {
-			problems = append(problems, where+": list field "+strconv.Quote(k)+" is not in the spec")
-		}
-	}
-	items, _ := body[key].([]any)
-	if len(items) == 0 {
-		problems = append(problems, where+": list "+key+" is empty; the contract test needs an item to check")
-	}
-	item := d.resolve(schema.Properties[key].Items)
-	for i, it := range items {
-		m, _ := it.(map[string]any)
-		problems = append(problems, compareFields(where+" "+key+"["+strconv.Itoa(i)+"]", m, item)...)
-	}
-	return problems
-}
-
-func stringOf(v any) string {
-	s, _ := v.(string)
-	return s
-}
 
 // contractClient drives the real handler stack and remembers, per route
 // pattern, the 2xx answers it saw.
@@ -180,7 +60,7 @@ func sidOf(m map[string]any) string { return m["sid"].(string) }
 // requests and checks each JSON answer's fields against the response
 // schema of Twilio's OpenAPI spec, in both directions.
 func TestResponsesMatchSpec(t *testing.T) {
-	spec := loadSpec(t)
+	spec := oaicheck.MustLoad(t, "testdata/twilio_conversations_v1.trimmed.json")
 	mux, e, _ := mountEngine(t)
 	c := &contractClient{t: t, mux: mux, seen: map[string][]map[string]any{}, code: map[string]int{}}
 	q := encodeQuery
@@ -277,10 +157,27 @@ func TestResponsesMatchSpec(t *testing.T) {
 				}
 				continue
 			}
-			if path == "/v1/Services/{ChatServiceSid}/Bindings" {
-				continue // an empty list has no items to check; its envelope is checked below
+			schema, err := spec.Response(method, path, c.code[pattern])
+			if err != nil {
+				problems = append(problems, err.Error())
+				continue
 			}
-			problems = append(problems, spec.checkContract(path, method, c.code[pattern], body)...)
+			if schema == nil {
+				problems = append(problems, pattern+": a body where the spec's "+strconv.Itoa(c.code[pattern])+" answer has none")
+				continue
+			}
+			for _, p := range spec.Check(pattern, body, schema) {
+				if !knownNull(p) {
+					problems = append(problems, p)
+				}
+			}
+			// A list must have an item for its item schema to be checked
+			// (Bindings excepted: no push binding ever exists here).
+			if key := spec.ListKey(schema); key != "" && path != "/v1/Services/{ChatServiceSid}/Bindings" {
+				if items, _ := body[key].([]any); len(items) == 0 {
+					problems = append(problems, pattern+": list "+key+" is empty; the contract test needs an item to check")
+				}
+			}
 		}
 	}
 	// Every route was exercised, except those that cannot answer 2xx here.
@@ -293,7 +190,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 		if _, ok := c.seen[p]; !ok && !unreachable[p] {
 			problems = append(problems, p+": route not exercised by the contract test")
 		}
-		if _, ok := spec.Paths[rt.Path][strings.ToLower(rt.Method)]; !ok {
+		if spec.Operation(rt.Method, rt.Path) == nil {
 			problems = append(problems, p+": route is not in the spec")
 		}
 	}
@@ -302,6 +199,33 @@ func TestResponsesMatchSpec(t *testing.T) {
 	for _, p := range dedupe(problems) {
 		t.Error(p)
 	}
+}
+
+// nullTolerated are the fields the emulator answers null although the
+// spec does not make them nullable: a webhook configuration's method
+// before one is set, and a receipt's error_code when there is no error.
+// The field-name-only check this test had before it used oaicheck never
+// looked at values; whether the emulator or the spec is wrong here is
+// still open, so only these exact fields are let through.
+var nullTolerated = []string{
+	"/Configuration/Webhooks.method",
+	"/Receipts.delivery_receipts[].error_code",
+	"/Receipts/{Sid}.error_code",
+}
+
+// knownNull reports whether an oaicheck violation is a null in one of the
+// nullTolerated fields.
+func knownNull(problem string) bool {
+	where, ok := strings.CutSuffix(problem, ": null, but the spec does not make it nullable")
+	if !ok {
+		return false
+	}
+	for _, f := range nullTolerated {
+		if strings.HasSuffix(where, f) {
+			return true
+		}
+	}
+	return false
 }
 
 func dedupe(s []string) []string {
