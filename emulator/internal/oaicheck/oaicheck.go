@@ -9,17 +9,22 @@
 // Check is strict: an object must have exactly the properties its schema
 // lists (none it lacks, none missing), nested objects and array items are
 // checked recursively, every value must have the schema's JSON type
-// (integers integral), null is allowed only where the schema (or the
-// property referring to it) says nullable, enum values, patterns (SID
-// prefixes) and string lengths are honoured, and a Twilio list envelope's
-// meta.key must name the list's array property. Objects whose schema lists
-// no properties (attributes, links …) are free-form.
+// (integers integral; a type the checker does not know is itself an
+// error), null is allowed only where the schema (or the property referring
+// to it) says nullable, enum values, patterns (SID prefixes), string
+// lengths and the date-time (ISO 8601 UTC), uri (absolute https) and
+// uri-map formats are honoured, and a Twilio list envelope's meta.key must
+// name the list's array property. Objects whose schema lists no properties
+// (attributes, links …) are free-form; so is a schema without a type.
+// A Checker adds options: lists that must have items, fields to skip, and
+// a hook that sees every field checked.
 package oaicheck
 
 import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -27,12 +32,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Schema is the part of an OpenAPI schema object the checks read.
 type Schema struct {
 	Ref        string             `json:"$ref"`
 	Type       string             `json:"type"`
+	Format     string             `json:"format"`
 	Nullable   bool               `json:"nullable"`
 	Properties map[string]*Schema `json:"properties"`
 	Items      *Schema            `json:"items"`
@@ -205,36 +212,50 @@ func (d *Doc) ListKey(s *Schema) string {
 // where and the path to the value (".field", "[]" for array items). A nil
 // schema constrains nothing.
 func (d *Doc) Check(where string, v any, s *Schema) []string {
-	return d.CheckVisit(where, v, s, nil)
+	return (&Checker{Doc: d}).Check(where, v, s)
 }
 
-// CheckVisit is Check that also calls visit with the path of every object
-// field it checks ("where.field.sub").
-func (d *Doc) CheckVisit(where string, v any, s *Schema, visit func(field string)) []string {
-	c := &checker{doc: d, visit: visit}
-	c.value(where, v, s, false)
-	sort.Strings(c.errs)
-	return c.errs
+// Checker is Doc.Check with options. Field paths given to Skip and Visit
+// are relative to the checked value: ".status", ".links.steps",
+// ".steps[].name".
+type Checker struct {
+	Doc *Doc
+	// RequireItems makes an empty list envelope a violation, so that the
+	// spec's item schema is sure to be checked against a real item.
+	RequireItems bool
+	// Skip, if set, is asked about every object field present or missing;
+	// true leaves that field (and what is under it) unchecked.
+	Skip func(field string) bool
+	// Visit, if set, is called with every object field checked.
+	Visit func(field string)
 }
 
-type checker struct {
-	doc   *Doc
-	visit func(string)
+// Check is Doc.Check with c's options.
+func (c *Checker) Check(where string, v any, s *Schema) []string {
+	w := &walker{Checker: c, where: where}
+	w.value("", v, s, false)
+	sort.Strings(w.errs)
+	return w.errs
+}
+
+type walker struct {
+	*Checker
+	where string
 	errs  []string
 }
 
-func (c *checker) errorf(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Sprintf(format, args...))
+func (c *walker) errorf(field, format string, args ...any) {
+	c.errs = append(c.errs, c.where+field+": "+fmt.Sprintf(format, args...))
 }
 
-// value checks v against s; nullable is whether the referring schema
-// already allows null.
-func (c *checker) value(where string, v any, s *Schema, nullable bool) {
+// value checks v, at field, against s; nullable is whether the referring
+// schema already allows null.
+func (c *walker) value(field string, v any, s *Schema, nullable bool) {
 	for s != nil && s.Ref != "" {
 		nullable = nullable || s.Nullable
-		r := c.doc.Resolve(s)
+		r := c.Doc.Resolve(s)
 		if r == nil {
-			c.errorf("%s: spec $ref %s does not resolve", where, s.Ref)
+			c.errorf(field, "spec $ref %s does not resolve", s.Ref)
 			return
 		}
 		s = r
@@ -244,7 +265,7 @@ func (c *checker) value(where string, v any, s *Schema, nullable bool) {
 	}
 	if v == nil {
 		if !nullable && !s.Nullable {
-			c.errorf("%s: null, but the spec does not make it nullable", where)
+			c.errorf(field, "null, but the spec does not make it nullable")
 		}
 		return
 	}
@@ -267,9 +288,13 @@ func (c *checker) value(where string, v any, s *Schema, nullable bool) {
 		_, ok = v.([]any)
 	case "object":
 		_, ok = v.(map[string]any)
+	case "":
+		// free-form (a definition, a context): any JSON value
+	default:
+		c.errorf(field, "spec type %q unknown to the checker", typ)
 	}
 	if !ok {
-		c.errorf("%s: %T value %v, spec type %s", where, v, v, typ)
+		c.errorf(field, "%T value %v, spec type %s", v, v, typ)
 		return
 	}
 	if len(s.Enum) > 0 {
@@ -278,64 +303,87 @@ func (c *checker) value(where string, v any, s *Schema, nullable bool) {
 			found = found || e == v
 		}
 		if !found {
-			c.errorf("%s: %v is not one of %v", where, v, s.Enum)
+			c.errorf(field, "%v is not one of %v", v, s.Enum)
 		}
 	}
 	if str, isStr := v.(string); isStr {
-		c.str(where, str, s)
+		c.str(field, str, s)
 	}
 	switch x := v.(type) {
 	case map[string]any:
-		c.object(where, x, s)
+		c.object(field, x, s)
 	case []any:
 		for _, el := range x {
-			c.value(where+"[]", el, s.Items, false)
+			c.value(field+"[]", el, s.Items, false)
 		}
 	}
 }
 
-func (c *checker) str(where, str string, s *Schema) {
+// str checks a string's pattern, length limits and format.
+func (c *walker) str(field, str string, s *Schema) {
 	if s.Pattern != "" {
-		re, err := c.doc.pattern(s.Pattern)
+		re, err := c.Doc.pattern(s.Pattern)
 		if err != nil {
-			c.errorf("%s: spec pattern %q: %v", where, s.Pattern, err)
+			c.errorf(field, "spec pattern %q: %v", s.Pattern, err)
 		} else if !re.MatchString(str) {
-			c.errorf("%s: %q does not match %s", where, str, s.Pattern)
+			c.errorf(field, "%q does not match %s", str, s.Pattern)
 		}
 	}
 	n := len([]rune(str))
 	if s.MinLength != nil && n < *s.MinLength {
-		c.errorf("%s: %q is shorter than %d", where, str, *s.MinLength)
+		c.errorf(field, "%q is shorter than %d", str, *s.MinLength)
 	}
 	if s.MaxLength != nil && n > *s.MaxLength {
-		c.errorf("%s: %q is longer than %d", where, str, *s.MaxLength)
+		c.errorf(field, "%q is longer than %d", str, *s.MaxLength)
+	}
+	switch s.Format {
+	case "date-time":
+		if _, err := time.Parse(time.RFC3339, str); err != nil || !strings.HasSuffix(str, "Z") {
+			c.errorf(field, "%q is not an ISO 8601 UTC date-time", str)
+		}
+	case "uri":
+		if u, err := url.Parse(str); err != nil || u.Scheme != "https" || u.Host == "" {
+			c.errorf(field, "%q is not an absolute https URI", str)
+		}
 	}
 }
 
-func (c *checker) object(where string, x map[string]any, s *Schema) {
+func (c *walker) object(field string, x map[string]any, s *Schema) {
+	if s.Format == "uri-map" {
+		for k, u := range x {
+			us, _ := u.(string)
+			c.str(field+"."+k, us, &Schema{Format: "uri"})
+		}
+	}
 	if len(s.Properties) == 0 {
 		return // free-form object (attributes, links …)
 	}
 	for k, fv := range x {
 		ps, known := s.Properties[k]
 		if !known {
-			c.errorf("%s: field %q is not in the spec", where, k)
+			c.errorf(field, "field %q is not in the spec", k)
 			continue
 		}
-		if c.visit != nil {
-			c.visit(where + "." + k)
+		if c.Skip != nil && c.Skip(field+"."+k) {
+			continue
 		}
-		c.value(where+"."+k, fv, ps, false)
+		if c.Visit != nil {
+			c.Visit(field + "." + k)
+		}
+		c.value(field+"."+k, fv, ps, false)
 	}
 	for k := range s.Properties {
-		if _, ok := x[k]; !ok {
-			c.errorf("%s: spec field %q missing", where, k)
+		if _, ok := x[k]; !ok && (c.Skip == nil || !c.Skip(field+"."+k)) {
+			c.errorf(field, "spec field %q missing", k)
 		}
 	}
-	if key := c.doc.ListKey(s); key != "" {
+	if key := c.Doc.ListKey(s); key != "" {
 		meta, _ := x["meta"].(map[string]any)
 		if got, _ := meta["key"].(string); got != key {
-			c.errorf("%s: meta.key %q, the spec's list key is %q", where, got, key)
+			c.errorf(field, "meta.key %q, the spec's list key is %q", got, key)
+		}
+		if items, _ := x[key].([]any); c.RequireItems && len(items) == 0 {
+			c.errorf(field, "list %q is empty; the contract test needs an item to check", key)
 		}
 	}
 }

@@ -27,7 +27,11 @@ const spec = `{
    "note": {"$ref": "#/components/schemas/thing_enum_status", "nullable": true},
    "attributes": {"type": "object", "nullable": true},
    "owner": {"type": "object", "nullable": true, "properties": {"name": {"type": "string"}}},
-   "tags": {"type": "array", "nullable": true, "items": {"type": "string"}}}},
+   "tags": {"type": "array", "nullable": true, "items": {"type": "string"}},
+   "date_created": {"type": "string", "format": "date-time", "nullable": true},
+   "url": {"type": "string", "format": "uri", "nullable": true},
+   "links": {"type": "object", "format": "uri-map", "nullable": true},
+   "context": {"nullable": true}}},
   "thing_enum_status": {"type": "string", "enum": ["open", "closed"]}
  }}
 }`
@@ -37,7 +41,9 @@ const sid = "TH0123456789abcdef0123456789abcdef"
 func good() map[string]any {
 	var m map[string]any
 	_ = json.Unmarshal([]byte(`{"sid": "`+sid+`", "count": 2, "ratio": 0.5, "active": null,
-		"status": "open", "note": null, "attributes": {"anything": [1, "x"]}, "owner": {"name": "ana"}, "tags": ["a"]}`), &m)
+		"status": "open", "note": null, "attributes": {"anything": [1, "x"]}, "owner": {"name": "ana"}, "tags": ["a"],
+		"date_created": "2026-01-05T09:00:00Z", "url": "https://example.twilio.com/v1/Things/`+sid+`",
+		"links": {"parts": "https://example.twilio.com/v1/Things/`+sid+`/Parts"}, "context": [1, {"a": "b"}]}`), &m)
 	return m
 }
 
@@ -79,6 +85,11 @@ func TestCheckCatchesDrift(t *testing.T) {
 		{"nested missing field", func(m map[string]any) { delete(m["owner"].(map[string]any), "name") }, []string{`thing.owner: spec field "name"`}},
 		{"array item type", func(m map[string]any) { m["tags"] = []any{"a", 1.0} }, []string{"thing.tags[]: float64"}},
 		{"object for array", func(m map[string]any) { m["tags"] = map[string]any{} }, []string{"spec type array"}},
+		{"date not ISO 8601", func(m map[string]any) { m["date_created"] = "Mon, 05 Jan 2026 09:00:00 +0000" }, []string{"not an ISO 8601 UTC date-time"}},
+		{"date not UTC", func(m map[string]any) { m["date_created"] = "2026-01-05T09:00:00+01:00" }, []string{"not an ISO 8601 UTC date-time"}},
+		{"relative uri", func(m map[string]any) { m["url"] = "/v1/Things" }, []string{"not an absolute https URI"}},
+		{"http uri", func(m map[string]any) { m["url"] = "http://example.twilio.com/v1/Things" }, []string{"not an absolute https URI"}},
+		{"links uri", func(m map[string]any) { m["links"] = map[string]any{"parts": "Parts"} }, []string{"thing.links.parts: \"Parts\" is not an absolute https URI"}},
 	}
 	for _, tc := range cases {
 		m := good()
@@ -113,14 +124,58 @@ func TestCheckLists(t *testing.T) {
 		!strings.Contains(errs[1], `meta.key "items", the spec's list key is "things"`) {
 		t.Errorf("violations %v", errs)
 	}
-	var fields []string
+	fields := map[string]int{}
 	list["meta"].(map[string]any)["key"] = "things"
 	item["count"] = 1.0
-	if errs := d.CheckVisit("list", list, s, func(f string) { fields = append(fields, f) }); len(errs) != 0 {
+	c := &Checker{Doc: d, Visit: func(f string) { fields[f]++ }}
+	if errs := c.Check("list", list, s); len(errs) != 0 {
 		t.Errorf("violations %v", errs)
 	}
-	if len(fields) != 2+2*10+2 { // things, meta; 10 per item (owner.name too); meta.key, meta.page
-		t.Errorf("visited %d fields: %v", len(fields), fields)
+	if len(fields) != 2+14+2 || fields[".things[].owner.name"] != 2 || fields[".meta.key"] != 1 {
+		t.Errorf("visited %v", fields) // things, meta; 13 per item, owner.name; meta.key, meta.page
+	}
+
+	empty := map[string]any{"things": []any{}, "meta": map[string]any{"key": "things", "page": 0.0}}
+	if errs := d.Check("list", empty, s); len(errs) != 0 {
+		t.Errorf("empty list: %v", errs)
+	}
+	c = &Checker{Doc: d, RequireItems: true}
+	if errs := c.Check("list", empty, s); len(errs) != 1 || !strings.Contains(errs[0], `list: list "things" is empty`) {
+		t.Errorf("empty list with RequireItems: %v", errs)
+	}
+}
+
+// TestCheckerSkip: skipped fields are neither checked nor required.
+func TestCheckerSkip(t *testing.T) {
+	d := load(t)
+	s, _ := d.Response("GET", "/v1/Things/{Sid}", 200)
+	m := good()
+	m["count"] = "many"
+	delete(m, "status")
+	delete(m["owner"].(map[string]any), "name")
+	var asked []string
+	c := &Checker{Doc: d, Skip: func(f string) bool {
+		asked = append(asked, f)
+		return f == ".count" || f == ".status" || f == ".owner.name"
+	}}
+	if errs := c.Check("thing", m, s); len(errs) != 0 {
+		t.Errorf("violations %v", errs)
+	}
+	if len(asked) != 13+1 {
+		t.Errorf("asked about %v", asked)
+	}
+	if errs := d.Check("thing", m, s); len(errs) != 3 {
+		t.Errorf("without Skip: %v", errs)
+	}
+}
+
+func TestUnknownType(t *testing.T) {
+	d := load(t)
+	if errs := d.Check("x", "a", &Schema{Type: "str"}); len(errs) != 1 || !strings.Contains(errs[0], `spec type "str" unknown`) {
+		t.Errorf("violations %v", errs)
+	}
+	if errs := d.Check("x", "a", &Schema{Ref: "#/components/schemas/nope"}); len(errs) != 1 {
+		t.Errorf("dangling $ref: %v", errs)
 	}
 }
 
