@@ -2,19 +2,15 @@ package studio
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
-	"os"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flexemu/flexemu/emulator/internal/oaicheck"
 	"github.com/flexemu/flexemu/emulator/twilio/twiliotest"
 )
 
@@ -29,78 +25,8 @@ import (
 // meta.key naming its array. Routes and spec operations must match one to
 // one. Adding a route, a field or a value the spec does not know fails here.
 
-type contractSchema struct {
-	Ref        string                     `json:"$ref"`
-	Type       string                     `json:"type"`
-	Format     string                     `json:"format"`
-	Pattern    string                     `json:"pattern"`
-	MinLength  *int                       `json:"minLength"`
-	MaxLength  *int                       `json:"maxLength"`
-	Nullable   bool                       `json:"nullable"`
-	Properties map[string]*contractSchema `json:"properties"`
-	Items      *contractSchema            `json:"items"`
-	Enum       []any                      `json:"enum"`
-}
-
-type contractOperation struct {
-	Parameters []struct {
-		Name string `json:"name"`
-		In   string `json:"in"`
-	} `json:"parameters"`
-	Responses map[string]struct {
-		Content map[string]struct {
-			Schema *contractSchema `json:"schema"`
-		} `json:"content"`
-	} `json:"responses"`
-}
-
-type contractDoc struct {
-	Paths      map[string]map[string]*contractOperation `json:"paths"`
-	Components struct {
-		Schemas map[string]*contractSchema `json:"schemas"`
-	} `json:"components"`
-}
-
-func loadStudioSpec(t *testing.T) *contractDoc {
-	t.Helper()
-	raw, err := os.ReadFile("testdata/twilio_studio_v2.trimmed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d contractDoc
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
-	return &d
-}
-
-func (d *contractDoc) resolve(s *contractSchema) *contractSchema {
-	for s != nil && s.Ref != "" {
-		s = d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
-	}
-	return s
-}
-
-// response is the operation, its success status and its response schema
-// (nil for 204).
-func (d *contractDoc) response(method, path string) (*contractOperation, int, *contractSchema) {
-	op := d.Paths[path][strings.ToLower(method)]
-	if op == nil {
-		return nil, 0, nil
-	}
-	for code, r := range op.Responses {
-		if status, err := strconv.Atoi(code); err == nil && status < 300 {
-			if c, ok := r.Content["application/json"]; ok {
-				return op, status, d.resolve(c.Schema)
-			}
-			return op, status, nil
-		}
-	}
-	return op, 0, nil
-}
-
-// contractDeliberate lists the fields (by "<spec path>.<field>", as
-// contractChecker names them, e.g. "/v2/Flows/{Sid}.webhook_url") where the
+// contractDeliberate lists the fields (by "<spec path>.<field>", the spec
+// path followed by oaicheck's field path, e.g. "/v2/Flows/{Sid}.webhook_url") where the
 // spec is wrong or flexemu deliberately differs, with the reason; the
 // checker skips them and the test fails on an entry it never meets. Empty:
 // every Studio answer matches the spec's schemas.
@@ -113,162 +39,17 @@ func (d *contractDoc) response(method, path string) (*contractOperation, int, *c
 // (the examples mix null and set for the same state).
 var contractDeliberate = map[string]string{}
 
-type contractChecker struct {
-	doc     *contractDoc
-	errs    []string
-	checked map[string]bool // field paths verified
-	skipped map[string]bool // contractDeliberate entries met
-}
-
-func (c *contractChecker) errorf(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Sprintf(format, args...))
-}
-
-// value compares a decoded JSON value with its schema. field is the
-// schema-level path of the value ("flow.status", "list.meta.key", …), used
-// for contractDeliberate; where is the full location for messages.
-func (c *contractChecker) value(where, field string, v any, s *contractSchema) {
-	s = c.doc.resolve(s)
-	if s == nil {
-		return
-	}
-	if reason, ok := contractDeliberate[field]; ok && reason != "" {
-		c.skipped[field] = true
-		return
-	}
-	c.checked[field] = true
-	if v == nil {
-		if !s.Nullable {
-			c.errorf("%s: null, but the spec does not make it nullable", where)
-		}
-		return
-	}
-	typ := s.Type
-	if typ == "" && len(s.Properties) > 0 {
-		typ = "object"
-	}
-	ok := true
-	switch typ {
-	case "string":
-		_, ok = v.(string)
-	case "integer":
-		f, isNum := v.(float64)
-		ok = isNum && f == math.Trunc(f)
-	case "number":
-		_, ok = v.(float64)
-	case "boolean":
-		_, ok = v.(bool)
-	case "array":
-		_, ok = v.([]any)
-	case "object":
-		_, ok = v.(map[string]any)
-	case "":
-		// free-form (definition, context): any JSON value
-	default:
-		c.errorf("%s: spec type %q unknown to the checker", where, typ)
-	}
-	if !ok {
-		c.errorf("%s: %T value %v, spec type %s", where, v, v, typ)
-		return
-	}
-	if len(s.Enum) > 0 {
-		found := false
-		for _, e := range s.Enum {
-			found = found || e == v
-		}
-		if !found {
-			c.errorf("%s: %v is not one of %v", where, v, s.Enum)
-		}
-	}
-	if str, isStr := v.(string); isStr {
-		c.str(where, str, s)
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		if s.Format == "uri-map" {
-			for k, u := range x {
-				us, _ := u.(string)
-				c.str(where+"."+k, us, &contractSchema{Format: "uri"})
-			}
-		}
-		if len(s.Properties) == 0 {
-			return // free-form object (links, context)
-		}
-		for k, fv := range x {
-			ps, known := s.Properties[k]
-			if !known {
-				c.errorf("%s: field %q is not in the spec", where, k)
-				continue
-			}
-			c.value(where+"."+k, field+"."+k, fv, ps)
-		}
-		for k := range s.Properties {
-			if _, ok := x[k]; !ok {
-				if _, skip := contractDeliberate[field+"."+k]; skip {
-					c.skipped[field+"."+k] = true
-					continue
-				}
-				c.errorf("%s: spec field %q missing", where, k)
-			}
-		}
-	case []any:
-		for i, el := range x {
-			c.value(where+"["+strconv.Itoa(i)+"]", field+"[]", el, s.Items)
-		}
-	}
-}
-
-// str checks a string's pattern, length limits and format.
-func (c *contractChecker) str(where, v string, s *contractSchema) {
-	if s.Pattern != "" && !regexp.MustCompile(s.Pattern).MatchString(v) {
-		c.errorf("%s: %q does not match %s", where, v, s.Pattern)
-	}
-	if s.MinLength != nil && len(v) < *s.MinLength || s.MaxLength != nil && len(v) > *s.MaxLength {
-		c.errorf("%s: %q has length %d, outside the spec's limits", where, v, len(v))
-	}
-	switch s.Format {
-	case "date-time":
-		if _, err := time.Parse(time.RFC3339, v); err != nil || !strings.HasSuffix(v, "Z") {
-			c.errorf("%s: %q is not an ISO 8601 UTC date-time", where, v)
-		}
-	case "uri":
-		if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
-			c.errorf("%s: %q is not an absolute https URI", where, v)
-		}
-	}
-}
-
-// list checks what the generic walk cannot: meta.key names the spec's
-// array, and the array has an item for the walk to check.
-func (c *contractChecker) list(where string, v any, s *contractSchema) {
-	if _, isList := s.Properties["meta"]; !isList {
-		return
-	}
-	var key string
-	for k, p := range s.Properties {
-		if k != "meta" && p.Type == "array" {
-			key = k
-		}
-	}
-	body, _ := v.(map[string]any)
-	meta, _ := body["meta"].(map[string]any)
-	if meta["key"] != key {
-		c.errorf("%s: meta.key %v, spec's list key %q", where, meta["key"], key)
-	}
-	if items, _ := body[key].([]any); len(items) == 0 {
-		c.errorf("%s: list %q is empty; the contract test needs an item to check", where, key)
-	}
-}
-
 type studioContract struct {
 	t       *testing.T
-	doc     *contractDoc
+	doc     *oaicheck.Doc
 	client  *http.Client
 	sid     string
 	tok     string
-	chk     *contractChecker
-	covered map[string]int // "METHOD pattern" → requests
-	routes  map[string]int // "METHOD pattern" → the route's declared status
+	errs    []string        // contract violations
+	checked map[string]bool // field paths verified
+	skipped map[string]bool // contractDeliberate entries met
+	covered map[string]int  // "METHOD pattern" → requests
+	routes  map[string]int  // "METHOD pattern" → the route's declared status
 }
 
 // call sends one request to the route spec (a spec path pattern) and
@@ -276,9 +57,9 @@ type studioContract struct {
 func (sc *studioContract) call(method, spec, path string, form url.Values) map[string]any {
 	sc.t.Helper()
 	key := method + " " + spec
-	op, want, schema := sc.doc.response(method, spec)
-	if op == nil {
-		sc.t.Fatalf("%s is not an operation of the spec", key)
+	want, schema, err := sc.doc.Success(method, spec)
+	if err != nil {
+		sc.t.Fatal(err)
 	}
 	if declared, ok := sc.routes[key]; !ok {
 		sc.t.Fatalf("%s is not a route flexemu serves", key)
@@ -327,8 +108,16 @@ func (sc *studioContract) call(method, spec, path string, form url.Values) map[s
 	if err := json.Unmarshal(raw, &v); err != nil {
 		sc.t.Fatalf("%s: invalid JSON %q", where, raw)
 	}
-	sc.chk.list(where, v, schema)
-	sc.chk.value(where, spec, v, schema)
+	chk := &oaicheck.Checker{Doc: sc.doc, RequireItems: true,
+		Skip: func(field string) bool {
+			_, skip := contractDeliberate[spec+field]
+			if skip {
+				sc.skipped[spec+field] = true
+			}
+			return skip
+		},
+		Visit: func(field string) { sc.checked[spec+field] = true }}
+	sc.errs = append(sc.errs, chk.Check(where, v, schema)...)
 	m, _ := v.(map[string]any)
 	return m
 }
@@ -343,7 +132,7 @@ func pagingSamples(name string) (string, bool) {
 func (sc *studioContract) getList(spec, path string, samples map[string]string) map[string]any {
 	sc.t.Helper()
 	out := sc.call(http.MethodGet, spec, path, nil)
-	op, _, _ := sc.doc.response(http.MethodGet, spec)
+	op := sc.doc.Operation(http.MethodGet, spec)
 	for _, p := range op.Parameters {
 		if p.In != "query" {
 			continue
@@ -362,12 +151,12 @@ func (sc *studioContract) getList(spec, path string, samples map[string]string) 
 }
 
 func TestContractResponsesMatchSpec(t *testing.T) {
-	doc := loadStudioSpec(t)
+	doc := oaicheck.MustLoad(t, "testdata/twilio_studio_v2.trimmed.json")
 	f := newFixture(t)
 	srv := twiliotest.Serve(t, Product, f.eng, Routes())
 	sc := &studioContract{t: t, doc: doc, sid: f.env.AccountSID, tok: f.env.AuthToken,
 		client:  &http.Client{Transport: twiliotest.Transport(srv)},
-		chk:     &contractChecker{doc: doc, checked: map[string]bool{}, skipped: map[string]bool{}},
+		checked: map[string]bool{}, skipped: map[string]bool{},
 		covered: map[string]int{}, routes: map[string]int{}}
 	for _, rt := range Routes() {
 		sc.routes[rt.Method+" "+rt.Path] = max(rt.Status, http.StatusOK)
@@ -471,11 +260,11 @@ func TestContractResponsesMatchSpec(t *testing.T) {
 		}
 	}
 	for field := range contractDeliberate {
-		if !sc.chk.skipped[field] {
+		if !sc.skipped[field] {
 			problems = append(problems, field+": listed in contractDeliberate but never met (stale entry?)")
 		}
 	}
-	problems = append(problems, sc.chk.errs...)
+	problems = append(problems, sc.errs...)
 	sort.Strings(problems)
 	for _, p := range problems {
 		t.Error(p)
@@ -485,15 +274,18 @@ func TestContractResponsesMatchSpec(t *testing.T) {
 		requests += n
 	}
 	t.Logf("contract: %d routes, %d requests, %d field paths checked, deliberate differences: %d",
-		len(sc.covered), requests, len(sc.chk.checked), len(contractDeliberate))
+		len(sc.covered), requests, len(sc.checked), len(contractDeliberate))
 }
 
 // TestContractCheckCatchesDrift makes sure the checker itself fails on a
 // field the spec lacks, a missing field, a wrong type, a null the spec
 // does not allow, a value outside an enum and a SID of the wrong kind.
 func TestContractCheckCatchesDrift(t *testing.T) {
-	doc := loadStudioSpec(t)
-	_, _, schema := doc.response("GET", "/v2/Flows/{FlowSid}/Executions/{Sid}")
+	doc := oaicheck.MustLoad(t, "testdata/twilio_studio_v2.trimmed.json")
+	schema, err := doc.Response("GET", "/v2/Flows/{FlowSid}/Executions/{Sid}", http.StatusOK)
+	if err != nil {
+		t.Fatal(err)
+	}
 	good := map[string]any{"sid": "FN" + strings.Repeat("a", 32), "account_sid": "AC" + strings.Repeat("b", 32),
 		"flow_sid": "FW" + strings.Repeat("c", 32), "contact_channel_address": "+15551234567",
 		"contact_sid": "FC" + strings.Repeat("d", 32), "flow_version": 1.0, "context": map[string]any{},
@@ -517,10 +309,9 @@ func TestContractCheckCatchesDrift(t *testing.T) {
 			m[k] = v
 		}
 		mutate(m)
-		c := &contractChecker{doc: doc, checked: map[string]bool{}, skipped: map[string]bool{}}
-		c.value("execution", "execution", m, schema)
-		if (len(c.errs) == 0) != (name == "ok") {
-			t.Errorf("%s: errors %v", name, c.errs)
+		errs := doc.Check("execution", m, schema)
+		if (len(errs) == 0) != (name == "ok") {
+			t.Errorf("%s: errors %v", name, errs)
 		}
 	}
 }
