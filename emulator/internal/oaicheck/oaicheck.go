@@ -388,6 +388,26 @@ func (c *walker) object(field string, x map[string]any, s *Schema) {
 	}
 }
 
+// ExpectDrift is the body of a "the check catches drift" test: good must
+// pass Check against s, and every mutation (by name) of a shallow copy of
+// good must give at least one violation; failures are reported on tb.
+func (d *Doc) ExpectDrift(tb testing.TB, where string, s *Schema, good map[string]any, mutations map[string]func(m map[string]any)) {
+	tb.Helper()
+	if errs := d.Check(where, good, s); len(errs) > 0 {
+		tb.Errorf("the unchanged answer: violations %v", errs)
+	}
+	for name, mutate := range mutations {
+		m := make(map[string]any, len(good))
+		for k, v := range good {
+			m[k] = v
+		}
+		mutate(m)
+		if len(d.Check(where, m, s)) == 0 {
+			tb.Errorf("%s: no violation reported", name)
+		}
+	}
+}
+
 func (d *Doc) pattern(p string) (*regexp.Regexp, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

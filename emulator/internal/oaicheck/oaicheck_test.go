@@ -2,6 +2,7 @@ package oaicheck
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -202,5 +203,37 @@ func TestResponse(t *testing.T) {
 	}
 	if errs := d.Check("w", map[string]any{"identity": nil, "x": 1.0}, ws); len(errs) != 1 {
 		t.Errorf("hand-written schema: %v", errs)
+	}
+}
+
+// recorder is a testing.TB that keeps the failures reported to it.
+type recorder struct {
+	testing.TB
+	failures []string
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failures = append(r.failures, fmt.Sprintf(format, args...))
+}
+
+func TestExpectDrift(t *testing.T) {
+	d := load(t)
+	s, _ := d.Response("GET", "/v1/Things/{Sid}", 200)
+	r := &recorder{TB: t}
+	d.ExpectDrift(r, "thing", s, good(), map[string]func(m map[string]any){
+		"extra":    func(m map[string]any) { m["color"] = "red" },
+		"harmless": func(m map[string]any) { m["count"] = 3.0 },
+	})
+	if len(r.failures) != 1 || r.failures[0] != "harmless: no violation reported" {
+		t.Errorf("failures %v", r.failures)
+	}
+	bad := good()
+	delete(bad, "sid")
+	r = &recorder{TB: t}
+	d.ExpectDrift(r, "thing", s, bad, nil)
+	if len(r.failures) != 1 || !strings.Contains(r.failures[0], "the unchanged answer") {
+		t.Errorf("failures %v", r.failures)
 	}
 }
