@@ -103,7 +103,7 @@ func TestAPITimersAndServiceWebhooks(t *testing.T) {
 	is := e.DefaultServiceSID()
 	path := "/v1/Services/" + is + "/Configuration/Webhooks"
 	empty := mustCall(t, srv, 200, "GET", path, nil)
-	if empty["pre_webhook_url"] != nil || empty["method"] != nil || empty["filters"] != nil || empty["chat_service_sid"] != is ||
+	if empty["pre_webhook_url"] != nil || empty["method"] != "POST" || empty["filters"] != nil || empty["chat_service_sid"] != is ||
 		!strings.HasSuffix(empty["url"].(string), path) {
 		t.Errorf("empty service webhooks %v", empty)
 	}

@@ -84,7 +84,9 @@ type webhookConfigurationView struct {
 }
 
 func (e *Engine) webhookConfigurationView(r *twilio.Request, w WebhookConfiguration) webhookConfigurationView {
-	return webhookConfigurationView{AccountSID: e.env.AccountSID, Method: twilio.NullString(w.Method), Filters: w.Filters,
+	// An unset method is sent as POST, and Twilio reports it so: the spec
+	// does not let it be null.
+	return webhookConfigurationView{AccountSID: e.env.AccountSID, Method: twilio.NullString(orPOST(w.Method)), Filters: w.Filters,
 		PreWebhookURL: twilio.NullString(w.PreWebhookURL), PostWebhookURL: twilio.NullString(w.PostWebhookURL), Target: w.Target,
 		URL: r.URL("/v1/Configuration/Webhooks")}
 }
@@ -102,7 +104,7 @@ type serviceWebhookConfigurationView struct {
 func (e *Engine) serviceWebhookConfigurationView(r *twilio.Request, w WebhookConfiguration) serviceWebhookConfigurationView {
 	return serviceWebhookConfigurationView{AccountSID: e.env.AccountSID, ChatServiceSID: w.ChatServiceSID,
 		PreWebhookURL: twilio.NullString(w.PreWebhookURL), PostWebhookURL: twilio.NullString(w.PostWebhookURL), Filters: w.Filters,
-		Method: twilio.NullString(w.Method), URL: r.URL("/v1/Services/" + w.ChatServiceSID + "/Configuration/Webhooks")}
+		Method: twilio.NullString(orPOST(w.Method)), URL: r.URL("/v1/Services/" + w.ChatServiceSID + "/Configuration/Webhooks")}
 }
 
 type autoCreationView struct {

@@ -198,13 +198,9 @@ func TestResponsesMatchSpec(t *testing.T) {
 }
 
 // nullTolerated are the fields the emulator answers null although the
-// spec does not make them nullable: a webhook configuration's method
-// before one is set, and a receipt's error_code when there is no error.
-// The field-name-only check this test had before it used oaicheck never
-// looked at values; whether the emulator or the spec is wrong here is
-// still open, so only these exact fields are let through.
+// spec does not make them nullable: a receipt's error_code when there is
+// no error, as Twilio's own documentation examples show it.
 var nullTolerated = []string{
-	"/Configuration/Webhooks.method",
 	"/Receipts.delivery_receipts[].error_code",
 	"/Receipts/{Sid}.error_code",
 }
