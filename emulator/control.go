@@ -212,6 +212,7 @@ func (e *Emulator) controlRoutes() http.Handler {
 	mux.HandleFunc("GET "+p+"/webhooks", func(w http.ResponseWriter, r *http.Request) {
 		twilio.WriteJSON(w, http.StatusOK, map[string]any{"deliveries": e.primary.webhooks.Deliveries()})
 	})
+	e.consoleRoutes(mux, p)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			twilio.WriteError(w, twilio.NotFound(r.URL.Path))
