@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/flexemu/flexemu/emulator/cause"
+	"github.com/flexemu/flexemu/emulator/console"
 	"github.com/flexemu/flexemu/emulator/content"
 	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/flex"
@@ -71,6 +72,10 @@ func (e *Emulator) routes() http.Handler {
 				return
 			}
 			control.ServeHTTP(w, r)
+			return
+		}
+		if console.Serves(r.URL.Path) { // the browser console: a static same-origin page; its reads and actions are control API calls, guarded above
+			console.Handler().ServeHTTP(w, r)
 			return
 		}
 		if h, ok := agents(r.URL.Path); ok {
