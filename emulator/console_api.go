@@ -238,4 +238,3 @@ func isAgentOf(p flex.Participant, worker, task string) bool {
 	ts, _ := rp["task_sid"].(string)
 	return worker == "" && ts == task
 }
-

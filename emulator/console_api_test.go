@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flexemu/flexemu/emulator"
 	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/emulatortest"
 	"github.com/flexemu/flexemu/emulator/twilioclient"
 	twconv "github.com/twilio/twilio-go/rest/conversations/v1"
+	twtr "github.com/twilio/twilio-go/rest/taskrouter/v1"
 )
 
 // consoleDo calls the console (or control) API with a JSON body and decodes
@@ -444,5 +446,104 @@ func TestConsolePaginatesConversations(t *testing.T) {
 	consoleDo(t, emu, "GET", "/console/state?page_size=1", nil, &st)
 	if len(st.Conversations.Items) != 1 || st.Conversations.Items[0].SID != oldest {
 		t.Fatalf("after updating %s the first item is %+v", oldest, st.Conversations.Items)
+	}
+}
+
+func TestConsoleEndsAPlainTaskThroughTaskRouter(t *testing.T) {
+	emu := emulatortest.Run(t)
+	info := emu.Info(emu.URL())
+	client := twilioclient.New(emu.URL(), info.AccountSID, info.AuthToken)
+	ws := info.Workspace.SID
+	wfs, err := client.TaskrouterV1.ListWorkflow(ws, &twtr.ListWorkflowParams{})
+	if err != nil || len(wfs) == 0 {
+		t.Fatalf("ListWorkflow = %v, %v", wfs, err)
+	}
+	task, err := client.TaskrouterV1.CreateTask(ws, (&twtr.CreateTaskParams{}).SetWorkflowSid(*wfs[0].Sid).SetAttributes(`{"type":"plain"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st consoleStateJSON
+	consoleDo(t, emu, "GET", "/console/state", nil, &st)
+	var resSID string
+	for _, w := range st.Workers {
+		for _, r := range w.Reservations {
+			if r.TaskSID == *task.Sid && r.Status == "pending" && r.ConversationSID == "" {
+				resSID = r.SID
+			}
+		}
+	}
+	if resSID == "" {
+		t.Fatalf("no pending reservation for %s: %+v", *task.Sid, st.Workers)
+	}
+	if code := consoleDo(t, emu, "POST", "/console/reservations/"+resSID, map[string]string{"status": "accepted"}, nil); code != 200 {
+		t.Fatalf("accept = %d", code)
+	}
+	for _, step := range []string{"wrapping", "completed"} {
+		mark := emu.Account().Timeline().Last()
+		var out map[string]any
+		if code := consoleDo(t, emu, "POST", "/console/tasks/"+*task.Sid, map[string]string{"status": step}, &out); code != 200 || out["assignment_status"] != step {
+			t.Fatalf("%s = %d %v", step, code, out)
+		}
+		rt, err := client.TaskrouterV1.FetchTask(ws, *task.Sid)
+		if err != nil || *rt.AssignmentStatus != step {
+			t.Fatalf("REST task after %s = %+v, %v", step, rt, err)
+		}
+		if types := timelineTypes(t, emu, mark); !hasEntry(types, "api taskrouter POST /v1/Workspaces/"+ws+"/Tasks/"+*task.Sid) {
+			t.Fatalf("%s is not on the timeline as a TaskRouter REST call: %v", step, types)
+		}
+	}
+	// Completing twice is TaskRouter's error, relayed with its status.
+	var e map[string]any
+	if code := consoleDo(t, emu, "POST", "/console/tasks/"+*task.Sid, map[string]string{"status": "completed"}, &e); code < 400 || e["code"] == nil {
+		t.Fatalf("completing again = %d %v", code, e)
+	}
+}
+
+// TestConsoleAtScale renders the views over 1,000 conversations and a
+// timeline of over 10,000 entries, and logs how long they take.
+func TestConsoleAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scale test")
+	}
+	emu := emulatortest.Run(t)
+	var first string
+	err := emu.Account().Do(func(en *emulator.Engines) error {
+		for i := range 1000 {
+			c, err := en.Conversations.CreateConversation(conversations.CreateConversationParams{FriendlyName: fmt.Sprintf("c%04d", i)})
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				first = c.SID
+			}
+			for j := range 10 {
+				if _, err := en.Conversations.AddMessage(c.SID, conversations.CreateMessageParams{Author: "x", Body: fmt.Sprint(j)}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := emu.Account().Timeline().Len(); n < 10000 {
+		t.Fatalf("timeline has %d entries, want 10,000 or more", n)
+	}
+	start := time.Now()
+	var st consoleStateJSON
+	if code := consoleDo(t, emu, "GET", "/console/state?page=19&page_size=50", nil, &st); code != 200 || len(st.Conversations.Items) != 50 {
+		t.Fatalf("state = %d, %d items", code, len(st.Conversations.Items))
+	}
+	stateTook := time.Since(start)
+	start = time.Now()
+	var d consoleDetailJSON
+	if code := consoleDo(t, emu, "GET", "/console/conversations/"+first, nil, &d); code != 200 || len(d.Messages) != 10 || len(d.Chain) == 0 || len(d.Chain) > 500 {
+		t.Fatalf("detail = %d, %d messages, %d chain entries", code, len(d.Messages), len(d.Chain))
+	}
+	detailTook := time.Since(start)
+	t.Logf("state %v, detail %v over %d timeline entries", stateTook, detailTook, emu.Account().Timeline().Len())
+	if stateTook > 2*time.Second || detailTook > 2*time.Second {
+		t.Fatalf("console reads too slow: state %v, detail %v", stateTook, detailTook)
 	}
 }
