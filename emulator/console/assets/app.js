@@ -1,1 +1,491 @@
+// flexemu console: reads the control API's console read model, re-reads it
+// when the timeline stream reports something new (debounced), and acts
+// through the control API. Reads are not timeline entries, so reading never
+// triggers another read. Everything stays on this page's own origin.
 "use strict";
+(function () {
+  const API = "/emulator/v1";
+  const PAGE_SIZE = 50;
+  const FEED_MAX = 200;
+
+  const st = {
+    state: null,          // last /console/state
+    info: null,           // /info, for the default customer addresses
+    page: 0,
+    selected: "",         // selected conversation SID
+    detail: null,         // last /console/conversations/{CH}
+    after: 0,             // last timeline seq seen on the stream
+    model: true,          // false when the read model is not served
+    openChain: new Set(), // expanded chain entries (by seq)
+    ws: null,
+    retry: 500,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, attrs, ...kids) {
+    const n = document.createElement(tag);
+    if (attrs) {
+      for (const [k, v] of Object.entries(attrs)) {
+        if (v === undefined || v === null || v === false) continue;
+        if (k === "text") n.textContent = v;
+        else if (k === "class") n.className = v;
+        else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
+        else if (k === "dataset") Object.assign(n.dataset, v);
+        else n.setAttribute(k, v === true ? "" : v);
+      }
+    }
+    for (const kid of kids.flat()) {
+      if (kid === undefined || kid === null || kid === false) continue;
+      n.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+    }
+    return n;
+  }
+
+  const sid = (s) => el("code", { class: "sid" }, s || "");
+
+  function notice(msg) {
+    const n = $("notice");
+    n.textContent = msg || "";
+    n.hidden = !msg;
+  }
+
+  function setLive(msg) { $("live").textContent = msg; }
+
+  async function getJSON(path) {
+    const r = await fetch(path, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!r.ok) {
+      const e = new Error(await errorText(r));
+      e.status = r.status;
+      throw e;
+    }
+    return r.json();
+  }
+
+  async function post(path, body) {
+    const r = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!r.ok) throw new Error(await errorText(r));
+    return r.json().catch(() => ({}));
+  }
+
+  async function errorText(r) {
+    try {
+      const j = await r.json();
+      return (j.message || r.statusText) + (j.code ? " (" + j.code + ")" : "");
+    } catch (_) {
+      return r.status + " " + r.statusText;
+    }
+  }
+
+  // act runs an action, reports its failure, and re-reads what it changed
+  // (the stream would tell us too; this just makes the page snappy).
+  async function act(what, fn) {
+    try {
+      await fn();
+      notice("");
+    } catch (err) {
+      notice(what + " failed: " + err.message);
+    }
+    schedule(0);
+  }
+
+  // ---- reading -----------------------------------------------------------
+
+  let timer = null, running = false, again = false;
+
+  // schedule a re-read: repeated calls within the delay collapse into one,
+  // and a call during a read runs one more read after it.
+  function schedule(delay) {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => { timer = null; refresh(); }, delay === undefined ? 120 : delay);
+  }
+
+  async function refresh() {
+    if (running) { again = true; return; }
+    running = true;
+    try {
+      await readState();
+      if (st.selected) await readDetail();
+    } finally {
+      running = false;
+      if (again) { again = false; schedule(50); }
+    }
+  }
+
+  async function readState() {
+    if (!st.info) {
+      try { st.info = await getJSON(API + "/info"); renderAddresses(); } catch (_) { /* retried next time */ }
+    }
+    if (!st.model) return readFallback();
+    try {
+      const s = await getJSON(API + "/console/state?page=" + st.page + "&page_size=" + PAGE_SIZE);
+      st.state = s;
+      if (!st.after && s.timeline_last) st.after = s.timeline_last;
+      render();
+      document.documentElement.dataset.ready = "1";
+    } catch (err) {
+      if (err.status === 404) {
+        st.model = false;
+        notice("This emulator does not serve the console's read model (/emulator/v1/console/state): showing the clock and the live timeline only.");
+        return readFallback();
+      }
+      notice("Could not read the emulator's state: " + err.message);
+    }
+  }
+
+  // readFallback shows what the control API has without the read model.
+  async function readFallback() {
+    try {
+      const c = await getJSON(API + "/clock");
+      renderClock({ now: c.now, clock_mode: c.mode, next_timer: c.next_deadline || null, pending_timers: c.pending_timers });
+      if (st.info && st.info.workspace) renderWorkspace(st.info.workspace);
+      document.documentElement.dataset.ready = "1";
+    } catch (err) {
+      notice("Could not read the emulator's clock: " + err.message);
+    }
+  }
+
+  async function readDetail() {
+    const ch = st.selected;
+    try {
+      const d = await getJSON(API + "/console/conversations/" + encodeURIComponent(ch));
+      if (ch !== st.selected) return;
+      st.detail = d;
+    } catch (err) {
+      if (ch !== st.selected) return;
+      st.detail = null;
+      notice("Could not read conversation " + ch + ": " + err.message);
+    }
+    renderDetail();
+  }
+
+  // ---- the stream --------------------------------------------------------
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(proto + "//" + location.host + API + "/stream?after=" + st.after);
+    st.ws = ws;
+    ws.onopen = () => {
+      st.retry = 500;
+      setLive("Live: following the emulator's timeline.");
+      document.documentElement.dataset.live = "1";
+      schedule(0);
+    };
+    ws.onmessage = (ev) => {
+      let e;
+      try { e = JSON.parse(ev.data); } catch (_) { return; }
+      if (typeof e.seq === "number" && e.seq > st.after) st.after = e.seq;
+      feed(e);
+      schedule();
+    };
+    ws.onclose = () => {
+      document.documentElement.dataset.live = "0";
+      setLive("Disconnected from the emulator; reconnecting…");
+      setTimeout(connect, st.retry);
+      st.retry = Math.min(st.retry * 2, 10000);
+    };
+    ws.onerror = () => { /* onclose follows */ };
+  }
+
+  function feed(e) {
+    const list = $("feed");
+    list.prepend(entryItem(e, false));
+    while (list.childElementCount > FEED_MAX) list.lastElementChild.remove();
+  }
+
+  // ---- rendering ---------------------------------------------------------
+
+  // keep keyboard focus across re-renders: elements carry data-key.
+  function keepFocus(fn) {
+    const a = document.activeElement;
+    const key = a && a.dataset ? a.dataset.key : "";
+    fn();
+    if (key && document.activeElement !== a) {
+      const n = document.querySelector('[data-key="' + CSS.escape(key) + '"]');
+      if (n) n.focus();
+    }
+  }
+
+  function render() {
+    const s = st.state;
+    keepFocus(() => {
+      renderClock(s);
+      renderWorkspace(s.workspace);
+      renderWorkers(s);
+      renderQueues(s);
+      renderConversations(s);
+      renderAddresses();
+    });
+    if (st.selected) renderAgent();
+  }
+
+  function renderClock(s) {
+    $("clock-now").textContent = s.now || "";
+    $("clock-now").setAttribute("datetime", s.now || "");
+    $("clock-mode").textContent = s.clock_mode ? s.clock_mode + " clock" : "";
+    $("clock-next").textContent = s.next_timer || "none";
+    $("clock-pending").textContent = s.pending_timers ? "(" + s.pending_timers + " pending)" : "";
+  }
+
+  function renderWorkspace(ws) {
+    const p = $("workspace");
+    p.replaceChildren();
+    if (!ws) { p.textContent = "No TaskRouter workspace."; return; }
+    p.append("Workspace ", el("strong", { text: ws.friendly_name || "" }), " ", sid(ws.sid));
+  }
+
+  function renderWorkers(s) {
+    const body = $("workers-body");
+    const workers = s.workers || [];
+    if (!workers.length) { body.replaceChildren(el("p", { class: "muted", text: "No workers." })); return; }
+    body.replaceChildren(...workers.map((w) => {
+      const selId = "activity-" + w.sid;
+      const select = el("select", {
+        id: selId, dataset: { key: selId },
+        onchange: (ev) => act("Changing " + w.friendly_name + "'s activity",
+          () => post(API + "/console/workers/" + encodeURIComponent(w.sid), { activity_sid: ev.target.value })),
+      }, (s.activities || []).map((a) => el("option", { value: a.sid, selected: a.sid === w.activity_sid }, a.friendly_name)));
+      const res = w.reservations || [];
+      return el("article", { class: "worker", dataset: { worker: w.sid } },
+        el("h3", null, w.friendly_name, " ", el("span", { class: "badge " + (w.available ? "ok" : "off") }, w.activity_name || "")),
+        el("p", { class: "muted" }, "identity ", el("code", null, w.identity || ""), " · ", sid(w.sid)),
+        el("p", null, el("label", { for: selId }, "Activity for " + w.friendly_name), " ", select),
+        res.length
+          ? el("ul", { class: "reservations plain" }, res.map((r) => reservationItem(w, r)))
+          : el("p", { class: "muted", text: "No open reservations." }));
+    }));
+  }
+
+  function reservationItem(w, r) {
+    const url = API + "/console/reservations/" + encodeURIComponent(r.sid);
+    const buttons = [];
+    if (r.status === "pending") {
+      buttons.push(
+        el("button", { type: "button", class: "primary", dataset: { key: "accept-" + r.sid },
+          "aria-describedby": "res-" + r.sid,
+          onclick: () => act("Accepting " + r.sid, async () => {
+            await post(url, { status: "accepted" });
+            if (r.conversation_sid) select(r.conversation_sid);
+          }) }, "Accept"),
+        el("button", { type: "button", dataset: { key: "reject-" + r.sid }, "aria-describedby": "res-" + r.sid,
+          onclick: () => act("Rejecting " + r.sid, () => post(url, { status: "rejected" })) }, "Reject"));
+    } else if (r.conversation_sid) {
+      buttons.push(el("button", { type: "button", dataset: { key: "open-" + r.sid },
+        onclick: () => select(r.conversation_sid) }, "Open conversation"));
+    }
+    return el("li", { class: "reservation", dataset: { reservation: r.sid, status: r.status } },
+      el("div", { id: "res-" + r.sid },
+        el("span", { class: "status status-" + r.status }, r.status), " ",
+        w.friendly_name, " · reservation ", sid(r.sid), " · task ", sid(r.task_sid),
+        r.task_status ? " (" + r.task_status + ")" : "",
+        r.conversation_sid ? el("span", null, " · conversation ", sid(r.conversation_sid)) : ""),
+      el("div", { class: "buttons" }, buttons));
+  }
+
+  function renderQueues(s) {
+    const body = $("queues-body");
+    const queues = s.queues || [];
+    if (!queues.length) { body.replaceChildren(el("p", { class: "muted", text: "No queues." })); return; }
+    body.replaceChildren(...queues.map((q) => el("article", { class: "queue" },
+      el("h3", null, q.friendly_name, " ", el("span", { class: "badge" }, (q.waiting || []).length + " waiting")),
+      el("p", { class: "muted" }, sid(q.sid)),
+      (q.waiting || []).length
+        ? el("ul", { class: "plain" }, q.waiting.map((t) => el("li", { dataset: { task: t.task_sid } },
+          sid(t.task_sid), " ", el("span", { class: "status status-" + t.assignment_status }, t.assignment_status),
+          " · waiting ", age(t.age_seconds), " · priority ", String(t.priority),
+          t.conversation_sid ? el("span", null, " · ", convLink(t.conversation_sid)) : "")))
+        : el("p", { class: "muted", text: "No tasks waiting." }))));
+  }
+
+  function age(sec) {
+    sec = Math.max(0, Math.round(sec || 0));
+    if (sec < 60) return sec + " s";
+    const m = Math.floor(sec / 60), r = sec % 60;
+    if (m < 60) return m + " min " + r + " s";
+    return Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
+
+  function convLink(ch) {
+    return el("button", { type: "button", class: "link", dataset: { key: "conv-" + ch },
+      "aria-label": "Open conversation " + ch, onclick: () => select(ch) }, el("code", { class: "sid" }, ch));
+  }
+
+  function renderConversations(s) {
+    const c = s.conversations || { total: 0, items: [] };
+    const items = c.items || [];
+    $("conversations-total").textContent = "(" + (c.total || 0) + ")";
+    const pages = Math.max(1, Math.ceil((c.total || 0) / (c.page_size || PAGE_SIZE)));
+    $("page-info").textContent = "page " + ((c.page || 0) + 1) + " of " + pages;
+    $("page-prev").disabled = (c.page || 0) <= 0;
+    $("page-next").disabled = (c.page || 0) + 1 >= pages;
+    const body = $("conversations-body");
+    if (!items.length) { body.replaceChildren(el("p", { class: "muted", text: "No conversations yet." })); return; }
+    body.replaceChildren(el("table", { class: "convs" },
+      el("thead", null, el("tr", null, ["Conversation", "State", "Customer", "Messages", "Last message", "Updated"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", null, items.map((it) => el("tr", { class: it.sid === st.selected ? "selected" : "", dataset: { conversation: it.sid } },
+        el("td", null, convLink(it.sid), it.friendly_name ? el("div", { class: "muted" }, it.friendly_name) : ""),
+        el("td", null, it.state || ""),
+        el("td", null, it.customer_address || ""),
+        el("td", null, String(it.message_count || 0)),
+        el("td", { class: "body" }, it.last_message ? (it.last_message.author + ": " + it.last_message.body) : ""),
+        el("td", null, it.date_updated || ""))))));
+  }
+
+  function renderAddresses() {
+    const sel = $("customer-to");
+    const addrs = (st.state && st.state.addresses) || (st.info && st.info.addresses) || [];
+    const want = addrs.map((a) => a.address).join("\n");
+    if (sel.dataset.have === want) return;
+    const cur = sel.value;
+    sel.replaceChildren(...addrs.map((a) => el("option", { value: a.address, dataset: { type: a.type || "" } },
+      a.address + (a.type ? " (" + a.type + ")" : ""))));
+    sel.dataset.have = want;
+    if (cur) sel.value = cur;
+    fillFrom();
+  }
+
+  // fillFrom suggests the fixture's customer for the chosen address's channel.
+  function fillFrom() {
+    const sel = $("customer-to");
+    const opt = sel.selectedOptions[0];
+    const from = $("customer-from");
+    const customers = (st.info && st.info.customers) || {};
+    if (opt && customers[opt.dataset.type]) from.placeholder = customers[opt.dataset.type];
+  }
+
+  // ---- the selected conversation -----------------------------------------
+
+  function select(ch) {
+    if (!ch) return;
+    if (st.selected !== ch) {
+      st.selected = ch;
+      st.detail = null;
+      st.openChain.clear();
+    }
+    if (st.state) renderConversations(st.state);
+    renderDetail();
+    readDetail();
+    $("conversation").focus({ preventScroll: false });
+  }
+
+  // agentFor is the worker whose accepted (or wrapping) reservation is on
+  // the selected conversation, with that reservation.
+  function agentFor(ch) {
+    for (const w of (st.state && st.state.workers) || []) {
+      for (const r of w.reservations || []) {
+        if (r.conversation_sid === ch && (r.status === "accepted" || r.status === "wrapping")) return { w, r };
+      }
+    }
+    return null;
+  }
+
+  function renderAgent() {
+    const box = $("agent");
+    const a = st.selected ? agentFor(st.selected) : null;
+    box.hidden = !a;
+    if (!a) return;
+    const ts = a.r.task_status || "";
+    $("agent-who").replaceChildren("Acting as ", el("strong", null, a.w.friendly_name),
+      " (identity ", el("code", null, a.w.identity), ") on task ", sid(a.r.task_sid), ts ? " (" + ts + ")" : "");
+    box.dataset.identity = a.w.identity;
+    box.dataset.task = a.r.task_sid;
+    $("task-wrap").disabled = ts === "wrapping" || ts === "completed";
+    $("task-complete").disabled = ts === "completed";
+  }
+
+  function renderDetail() {
+    const has = !!st.selected;
+    $("conversation-none").hidden = has;
+    $("conversation-body").hidden = !has;
+    if (!has) return;
+    const d = st.detail;
+    $("conversation-h").replaceChildren("Conversation ", sid(st.selected));
+    renderAgent();
+    if (!d) { $("conversation-meta").textContent = "Loading…"; return; }
+    $("conversation-meta").replaceChildren(el("strong", null, d.friendly_name || ""), " state ",
+      el("span", { class: "badge" }, d.state || ""));
+    $("messages").replaceChildren(...(d.messages || []).map((m) => el("li", { dataset: { index: m.index } },
+      el("span", { class: "author" }, m.author || ""), " ", el("span", { class: "muted" }, m.date_created || ""),
+      el("div", { class: "body" }, m.body || ""))));
+    $("participants").replaceChildren(...(d.participants || []).map((p) => el("li", null,
+      sid(p.sid), " ", p.identity || (p.messaging_binding && (p.messaging_binding.address || p.messaging_binding.proxy_address)) || "",
+      p.role_sid ? "" : "")));
+    $("tasks").replaceChildren(...(d.tasks || []).map((t) => el("li", null,
+      sid(t.sid), " ", el("span", { class: "status status-" + (t.assignment_status || t.status) }, t.assignment_status || t.status || ""),
+      t.queue_name || t.task_queue_friendly_name ? " · " + (t.queue_name || t.task_queue_friendly_name) : "")));
+    $("webhooks").replaceChildren(...(d.webhooks || []).map((h) => el("li", null,
+      sid(h.sid), " ", h.target || "", " ", (h.configuration && (h.configuration.url || h.configuration.flow_sid)) || h.url || "")));
+    const chain = $("chain");
+    chain.replaceChildren(...(d.chain || []).map((e) => entryItem(e, true)));
+  }
+
+  function entryItem(e, remember) {
+    const summary = el("summary", null,
+      el("span", { class: "seq" }, "#" + e.seq), " ",
+      el("span", { class: "product" }, e.product || ""), " ",
+      el("strong", null, e.type || e.kind || ""), " ",
+      e.summary || "");
+    const det = el("details", { open: remember && st.openChain.has(e.seq) }, summary,
+      el("pre", null, JSON.stringify(e, null, 2)));
+    if (remember) det.addEventListener("toggle", () => {
+      if (det.open) st.openChain.add(e.seq); else st.openChain.delete(e.seq);
+    });
+    const k = e.kind === "error" || /fail|error/i.test(e.type || "") ? "entry failed" : "entry";
+    return el("li", { class: k, dataset: { seq: e.seq } }, det);
+  }
+
+  // ---- wiring ------------------------------------------------------------
+
+  function wire() {
+    document.querySelectorAll("[data-advance]").forEach((b) => b.addEventListener("click", () =>
+      act("Advancing the clock", () => post(API + "/clock/advance", { seconds: Number(b.dataset.advance) }))));
+    $("page-prev").addEventListener("click", () => { if (st.page > 0) { st.page--; schedule(0); } });
+    $("page-next").addEventListener("click", () => { st.page++; schedule(0); });
+    $("customer-to").addEventListener("change", fillFrom);
+    $("customer-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const body = $("customer-body").value;
+      if (!body.trim()) return;
+      const msg = { body, to: $("customer-to").value };
+      const from = $("customer-from").value.trim();
+      if (from) msg.from = from;
+      act("Sending the customer message", async () => {
+        const tr = await post(API + "/inbound", msg);
+        $("customer-body").value = "";
+        const ch = tr && (tr.conversation_sid || (tr.conversation && tr.conversation.sid));
+        if (ch && !st.selected) select(ch);
+      });
+    });
+    $("customer-body").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); $("customer-form").requestSubmit(); }
+    });
+    $("reply-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const a = agentFor(st.selected);
+      const body = $("reply-body").value;
+      if (!a || !body.trim()) return;
+      act("Sending the reply", async () => {
+        await post(API + "/conversations/" + encodeURIComponent(st.selected) + "/messages", { author: a.w.identity, body });
+        $("reply-body").value = "";
+      });
+    });
+    $("reply-body").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); $("reply-form").requestSubmit(); }
+    });
+    const task = (status, what) => () => {
+      const a = agentFor(st.selected);
+      if (!a) return;
+      act(what, () => post(API + "/console/tasks/" + encodeURIComponent(a.r.task_sid), { status }));
+    };
+    $("task-wrap").addEventListener("click", task("wrapping", "Wrapping up"));
+    $("task-complete").addEventListener("click", task("completed", "Completing the task"));
+  }
+
+  wire();
+  readState().then(() => { renderDetail(); connect(); });
+})();
