@@ -384,9 +384,9 @@ func (a *Account) consoleConversation(sid string) (ConsoleConversationDetail, er
 	return d, nil
 }
 
-// consoleChain picks the entries about the related SIDs, and every entry
-// sharing a cause with one of them (the REST calls and webhooks that led
-// there), keeping the newest max.
+// consoleChain picks the entries about the related SIDs, and the API calls
+// and webhook deliveries sharing a cause with one of them (what led there),
+// keeping the newest consoleMaxChain.
 func consoleChain(all []timeline.Entry, related map[string]bool) []timeline.Entry {
 	mentions := func(e *timeline.Entry) bool {
 		if related[e.SID] {
@@ -407,7 +407,10 @@ func consoleChain(all []timeline.Entry, related map[string]bool) []timeline.Entr
 	}
 	out := []timeline.Entry{}
 	for i := range all {
-		if mentions(&all[i]) || (all[i].Cause != 0 && causes[all[i].Cause]) {
+		// A shared cause brings the REST calls and webhook deliveries along,
+		// not other resources' state changes (one clock advance times out
+		// reservations of many conversations).
+		if mentions(&all[i]) || (all[i].Kind != timeline.KindState && all[i].Cause != 0 && causes[all[i].Cause]) {
 			out = append(out, all[i])
 		}
 	}
