@@ -17,9 +17,12 @@
     after: 0,             // last timeline seq seen on the stream
     model: true,          // false when the read model is not served
     openChain: new Set(), // expanded chain entries (by seq)
+    openHooks: new Set(), // expanded webhook deliveries (by id)
     ws: null,
     retry: 500,
+    hooksDirty: true,     // re-read the webhook delivery log on the next refresh
   };
+  const HOOKS_MAX = 50;
 
   const $ = (id) => document.getElementById(id);
 
@@ -111,6 +114,7 @@
     try {
       await readState();
       if (st.selected) await readDetail();
+      if (st.hooksDirty) { st.hooksDirty = false; await readHooks(); }
     } finally {
       running = false;
       if (again) { again = false; schedule(50); }
@@ -164,6 +168,36 @@
     renderDetail();
   }
 
+  async function readHooks() {
+    try {
+      const r = await getJSON(API + "/webhooks");
+      renderHooks(r.deliveries || []);
+    } catch (err) {
+      notice("Could not read the webhook delivery log: " + err.message);
+    }
+  }
+
+  function renderHooks(all) {
+    const list = $("deliveries");
+    const recent = all.slice(-HOOKS_MAX).reverse();
+    $("deliveries-total").textContent = "(" + all.length + (all.length > HOOKS_MAX ? ", latest " + HOOKS_MAX + " shown" : "") + ")";
+    if (!recent.length) { list.replaceChildren(el("li", { class: "muted" }, "No webhooks delivered yet.")); return; }
+    list.replaceChildren(...recent.map((d) => {
+      const req = d.request || {};
+      const failed = !!d.error || !d.status || d.status >= 400;
+      const open = st.openHooks.has(d.id);
+      const det = el("details", { open }, el("summary", null,
+        el("span", { class: "status " + (failed ? "status-timeout" : "status-accepted") }, d.status ? String(d.status) : "no response"), " ",
+        el("span", { class: "product" }, req.product || ""), " ", el("strong", null, req.event || ""), " ",
+        (req.method || "POST") + " " + (req.url || ""),
+        " · attempt " + d.attempt + "/" + d.max_attempts + (d.will_retry ? " (will retry)" : ""),
+        " · " + Math.round(d.latency_ms || 0) + " ms", d.error ? " · " + d.error : ""),
+        el("pre", null, JSON.stringify(d, null, 2)));
+      det.addEventListener("toggle", () => { if (det.open) st.openHooks.add(d.id); else st.openHooks.delete(d.id); });
+      return el("li", { class: failed ? "entry failed" : "entry", dataset: { delivery: d.id } }, det);
+    }));
+  }
+
   // ---- the stream --------------------------------------------------------
 
   function connect() {
@@ -181,6 +215,7 @@
       try { e = JSON.parse(ev.data); } catch (_) { return; }
       if (typeof e.seq === "number" && e.seq > st.after) st.after = e.seq;
       feed(e);
+      if (e.kind === "webhook") st.hooksDirty = true;
       schedule();
     };
     ws.onclose = () => {
@@ -407,19 +442,29 @@
     $("conversation-h").replaceChildren("Conversation ", sid(st.selected));
     renderAgent();
     if (!d) { $("conversation-meta").textContent = "Loading…"; return; }
+    const timers = d.timers || {};
     $("conversation-meta").replaceChildren(el("strong", null, d.friendly_name || ""), " state ",
-      el("span", { class: "badge" }, d.state || ""));
+      el("span", { class: "badge" }, d.state || ""),
+      d.date_created ? " · created " + d.date_created : "",
+      timers.date_inactive ? " · inactive at " + timers.date_inactive : "",
+      timers.date_closed ? " · closes at " + timers.date_closed : "");
+    const who = {};
+    for (const p of d.participants || []) who[p.identity || p.address || ""] = p.type || "";
     $("messages").replaceChildren(...(d.messages || []).map((m) => el("li", { dataset: { index: m.index } },
-      el("span", { class: "author" }, m.author || ""), " ", el("span", { class: "muted" }, m.date_created || ""),
+      el("span", { class: "author" }, m.author || ""),
+      who[m.author] ? el("span", { class: "badge" }, who[m.author]) : "", " ",
+      el("span", { class: "muted" }, "#" + m.index + " · " + (m.date_created || "") + " · "), sid(m.sid),
       el("div", { class: "body" }, m.body || ""))));
     $("participants").replaceChildren(...(d.participants || []).map((p) => el("li", null,
-      sid(p.sid), " ", p.identity || (p.messaging_binding && (p.messaging_binding.address || p.messaging_binding.proxy_address)) || "",
-      p.role_sid ? "" : "")));
+      el("strong", null, p.identity || p.address || ""), p.type ? " (" + p.type + ")" : "",
+      p.proxy_address ? " via " + p.proxy_address : "", " · ", sid(p.sid))));
     $("tasks").replaceChildren(...(d.tasks || []).map((t) => el("li", null,
-      sid(t.sid), " ", el("span", { class: "status status-" + (t.assignment_status || t.status) }, t.assignment_status || t.status || ""),
-      t.queue_name || t.task_queue_friendly_name ? " · " + (t.queue_name || t.task_queue_friendly_name) : "")));
-    $("webhooks").replaceChildren(...(d.webhooks || []).map((h) => el("li", null,
-      sid(h.sid), " ", h.target || "", " ", (h.configuration && (h.configuration.url || h.configuration.flow_sid)) || h.url || "")));
+      sid(t.sid), " ", el("span", { class: "status status-" + t.assignment_status }, t.assignment_status || ""),
+      t.queue_name ? " · queue " + t.queue_name : "", t.worker_sid ? el("span", null, " · worker ", sid(t.worker_sid)) : "")));
+    const hooks = d.webhooks || [];
+    $("webhooks").replaceChildren(...(hooks.length ? hooks.map((h) => el("li", null,
+      sid(h.sid), " ", h.target || "", " ", h.url || "", h.flow_sid ? el("span", null, " flow ", sid(h.flow_sid)) : ""))
+      : [el("li", { class: "muted" }, "No webhooks attached.")]));
     const chain = $("chain");
     chain.replaceChildren(...(d.chain || []).map((e) => entryItem(e, true)));
   }
