@@ -336,7 +336,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	wait("its causal chain", `document.querySelectorAll("#chain li").length > 0`)
 
 	// Accept → the reply box → Send (button, then Enter) → Wrap up → Complete.
-	do("Accept", chromedp.Click(button(fmt.Sprintf(`//li[@data-reservation=%q]`, wr2), "Accept")))
+	// Accept by keyboard: the button takes focus and Enter presses it.
+	do("Accept", chromedp.Focus(button(fmt.Sprintf(`//li[@data-reservation=%q]`, wr2), "Accept")), chromedp.KeyEvent("\r"))
 	rest.eventually("reservation accepted", func() (bool, string) {
 		r := rest.get(ws + "/Workers/" + alice + "/Reservations/" + wr2)
 		return str(r, "reservation_status") == "accepted", str(r, "reservation_status")
@@ -390,4 +391,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	do("Complete", chromedp.Click(button("", "Complete")))
 	rest.eventually("task completed", taskStatus("completed"))
 	wait("the finished task off the agent's hands", `document.getElementById("agent").hidden`)
+
+	// Readable in a narrow window: nothing makes the page scroll sideways.
+	do("a phone-sized window", chromedp.EmulateViewport(360, 740))
+	wait("no horizontal scrolling at 360 px", `document.documentElement.scrollWidth <= window.innerWidth`)
 }
