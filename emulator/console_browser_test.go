@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/conversations"
 	"github.com/flexemu/flexemu/emulator/emulatortest"
 	"github.com/flexemu/flexemu/emulator/remote"
 )
@@ -100,6 +101,32 @@ func items(v map[string]any, key string) []map[string]any {
 
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
+// newBrowser starts a headless browser for the test; it stops with ctx or
+// at the end of the test.
+func newBrowser(t *testing.T, ctx context.Context, browser string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1500))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	return bctx
+}
+
+// consoleServed skips the test when the emulator does not serve the
+// console's read model.
+func consoleServed(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(base + emulator.ControlPrefix + "/console/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		skipBrowser(t, "console read model not available (GET %s/console/state is 404)", emulator.ControlPrefix)
+	}
+}
+
 // TestConsoleInBrowser drives the console page in a real headless Chromium:
 // it loads with no console errors, shows an inbound message's reservation
 // live with Accept and Reject, shows the reservation time out when the
@@ -117,14 +144,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	emu := emulatortest.Run(t)
 	base := emu.URL()
-	if resp, err := http.Get(base + emulator.ControlPrefix + "/console/state"); err != nil {
-		t.Fatal(err)
-	} else {
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusNotFound {
-			skipBrowser(t, "console read model not available (GET %s/console/state is 404)", emulator.ControlPrefix)
-		}
-	}
+	consoleServed(t, base)
 	ctx, cancelAll := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancelAll()
 	rc := remote.New(base)
@@ -152,14 +172,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("fixture: alice %q, Available %q", alice, available)
 	}
 
-	dir := t.TempDir()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(dir), chromedp.WindowSize(1280, 1500))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
+	bctx := newBrowser(t, ctx, browser)
 
 	// What the page does, as the browser reports it.
 	var mu sync.Mutex
@@ -395,4 +408,91 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Readable in a narrow window: nothing makes the page scroll sideways.
 	do("a phone-sized window", chromedp.EmulateViewport(360, 740))
 	wait("no horizontal scrolling at 360 px", `document.documentElement.scrollWidth <= window.innerWidth`)
+}
+
+// TestConsoleInBrowserAtScale opens the console over 1,000 conversations
+// and 11,000 timeline entries, pages through the list, and streams a burst
+// of 2,000 more entries at the open page: it stays responsive, keeps 50
+// rows and at most 200 feed entries in the DOM, and logs how long it took.
+func TestConsoleInBrowserAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser scale test: not in -short")
+	}
+	browser := findBrowser()
+	if browser == "" {
+		skipBrowser(t, "no Chromium or Chrome found: the console's browser scale test is skipped; install Debian's chromium package to run it")
+	}
+	emu := emulatortest.Run(t)
+	base := emu.URL()
+	consoleServed(t, base)
+	fill := func(from, n, msgs int) {
+		t.Helper()
+		err := emu.Account().Do(func(en *emulator.Engines) error {
+			for i := from; i < from+n; i++ {
+				c, err := en.Conversations.CreateConversation(conversations.CreateConversationParams{FriendlyName: fmt.Sprintf("c%04d", i)})
+				if err != nil {
+					return err
+				}
+				for j := range msgs {
+					if _, err := en.Conversations.AddMessage(c.SID, conversations.CreateMessageParams{Author: "x", Body: fmt.Sprint(j)}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	fill(0, 1000, 10)
+	if n := emu.Account().Timeline().Len(); n < 10000 {
+		t.Fatalf("timeline has %d entries, want 10,000 or more", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	bctx := newBrowser(t, ctx, browser)
+	wait := func(what, js string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		sctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(sctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(25*time.Second))); err != nil {
+			t.Fatalf("page never showed %s: %v", what, err)
+		}
+		return time.Since(start)
+	}
+	start := time.Now()
+	if _, err := chromedp.Run(bctx, chromedp.Navigate(base+"/")); err != nil {
+		if strings.Contains(err.Error(), "exec") {
+			skipBrowser(t, "%s did not start: %v", browser, err)
+		}
+		t.Fatalf("navigate: %v", err)
+	}
+	wait("the live console", `document.documentElement.dataset.ready === "1" && document.documentElement.dataset.live === "1" && document.querySelectorAll("#conversations-body tbody tr").length === 50`)
+	loaded := time.Since(start)
+	pageTook := wait("page 2", `(document.querySelector("#page-next").click(), true)`)
+	pageTook += wait("page 2's rows", `document.getElementById("page-info").textContent === "page 2 of 20" && document.querySelectorAll("#conversations-body tbody tr").length === 50`)
+
+	// A burst of 2,000 entries (200 conversations with 9 messages each)
+	// at the open page.
+	start = time.Now()
+	fill(1000, 200, 9)
+	burst := wait("the burst drawn", `document.getElementById("conversations-total").textContent === "(1200)"`)
+	probe := time.Now()
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[int](`1 + 1`)); err != nil {
+		t.Fatal(err)
+	}
+	responsive := time.Since(probe)
+	wait("a calm feed", `document.querySelectorAll("#feed li").length > 0 && document.querySelectorAll("#feed li").length <= 200`)
+	rows, _ := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#conversations-body tbody tr").length`))
+	nodes, _ := chromedp.Run(bctx, chromedp.Evaluate[int](`document.getElementsByTagName("*").length`))
+	t.Logf("1,000 conversations / %d timeline entries: first paint %v, next page %v, 2,000-entry burst drawn in %v (fill included), page answered in %v; %d rows, %d DOM elements",
+		emu.Account().Timeline().Len(), loaded, pageTook, time.Since(start), responsive, rows, nodes)
+	if rows != 50 || nodes > 20000 {
+		t.Fatalf("the page holds %d rows and %d elements", rows, nodes)
+	}
+	if loaded > 15*time.Second || responsive > 2*time.Second {
+		t.Fatalf("the console is too slow at scale: loaded in %v, answered in %v after a burst (%v)", loaded, responsive, burst)
+	}
 }

@@ -227,9 +227,22 @@
     ws.onerror = () => { /* onclose follows */ };
   }
 
+  // feed shows stream entries newest first, at most FEED_MAX of them. A
+  // burst (thousands of entries) is drawn once per flush, not per entry.
+  let feedBuf = [], feedTimer = null;
   function feed(e) {
+    feedBuf.push(e);
+    if (feedBuf.length > FEED_MAX) feedBuf = feedBuf.slice(-FEED_MAX);
+    if (!feedTimer) feedTimer = setTimeout(flushFeed, 60);
+  }
+
+  function flushFeed() {
+    feedTimer = null;
     const list = $("feed");
-    list.prepend(entryItem(e, false));
+    const frag = document.createDocumentFragment();
+    for (let i = feedBuf.length - 1; i >= 0; i--) frag.append(entryItem(feedBuf[i], false));
+    feedBuf = [];
+    list.prepend(frag);
     while (list.childElementCount > FEED_MAX) list.lastElementChild.remove();
   }
 
