@@ -113,6 +113,8 @@
     running = true;
     try {
       await readState();
+      const c = st.model && st.state && st.state.conversations;
+      if (st.selected && c && c.total === 0) deselect(); // a reset: nothing left to read
       if (st.selected) await readDetail();
       if (st.hooksDirty) { st.hooksDirty = false; await readHooks(); }
     } finally {
@@ -163,7 +165,13 @@
     } catch (err) {
       if (ch !== st.selected) return;
       st.detail = null;
-      notice("Could not read conversation " + ch + ": " + err.message);
+      if (err.status === 404) {
+        // gone (a reset, a delete): back to the list
+        st.selected = "";
+        notice("Conversation " + ch + " no longer exists.");
+      } else {
+        notice("Could not read conversation " + ch + ": " + err.message);
+      }
     }
     renderDetail();
   }
@@ -215,13 +223,14 @@
       try { e = JSON.parse(ev.data); } catch (_) { return; }
       if (typeof e.seq === "number" && e.seq > st.after) st.after = e.seq;
       feed(e);
+      if (st.selected && e.sid === st.selected && /^conversation\.(deleted|removed)$/.test(e.type || "")) deselect();
       if (e.kind === "webhook") st.hooksDirty = true;
       schedule();
     };
     ws.onclose = () => {
       document.documentElement.dataset.live = "0";
       setLive("Disconnected from the emulator; reconnecting…");
-      setTimeout(connect, st.retry);
+      setTimeout(reconnect, st.retry);
       st.retry = Math.min(st.retry * 2, 10000);
     };
     ws.onerror = () => { /* onclose follows */ };
@@ -230,6 +239,18 @@
   // feed shows stream entries newest first, at most FEED_MAX of them. A
   // burst (thousands of entries) is drawn once per flush, not per entry.
   let feedBuf = [], feedTimer = null;
+  // reconnect follows the stream again; an emulator that restarted numbers
+  // its timeline afresh, so resume from what it has now.
+  async function reconnect() {
+    if (st.model) {
+      try {
+        const s = await getJSON(API + "/console/state?page=" + st.page + "&page_size=" + PAGE_SIZE);
+        if (typeof s.timeline_last === "number" && s.timeline_last < st.after) st.after = s.timeline_last;
+      } catch (_) { /* still down: connect fails and retries */ }
+    }
+    connect();
+  }
+
   function feed(e) {
     feedBuf.push(e);
     if (feedBuf.length > FEED_MAX) feedBuf = feedBuf.slice(-FEED_MAX);
@@ -419,6 +440,13 @@
     renderDetail();
     readDetail();
     $("conversation").focus({ preventScroll: false });
+  }
+
+  function deselect() {
+    notice("Conversation " + st.selected + " no longer exists.");
+    st.selected = "";
+    st.detail = null;
+    renderDetail();
   }
 
   // agentFor is the worker whose accepted (or wrapping) reservation is on
