@@ -119,6 +119,16 @@ type consoleDetailJSON struct {
 		AssignmentStatus string `json:"assignment_status"`
 		WorkerSID        string `json:"worker_sid"`
 	} `json:"tasks"`
+	Executions []struct {
+		SID      string `json:"sid"`
+		FlowName string `json:"flow_name"`
+		Status   string `json:"status"`
+		Steps    []struct {
+			Name           string `json:"name"`
+			TransitionedTo string `json:"transitioned_to"`
+		} `json:"steps"`
+		Context map[string]any `json:"context"`
+	} `json:"executions"`
 	Chain []struct {
 		Seq     int64  `json:"seq"`
 		Kind    string `json:"kind"`
@@ -224,6 +234,16 @@ func TestConsoleAgentJourney(t *testing.T) {
 	}
 	if d.SID != ch || len(d.Tasks) != 1 || d.Tasks[0].SID != taskSID || len(d.Chain) == 0 || len(d.Messages) == 0 {
 		t.Fatalf("detail = %+v", d)
+	}
+	if len(d.Executions) != 1 || !strings.HasPrefix(d.Executions[0].SID, "FN") || d.Executions[0].FlowName == "" || len(d.Executions[0].Steps) == 0 {
+		t.Fatalf("detail executions = %+v", d.Executions)
+	}
+	if s := d.Executions[0].Steps[0]; s.Name != "Trigger" || s.TransitionedTo != "SendConversationToAgent" {
+		t.Fatalf("first step = %+v, want Trigger → SendConversationToAgent", s)
+	}
+	trig, _ := d.Executions[0].Context["trigger"].(map[string]any)
+	if conv, _ := trig["conversation"].(map[string]any); conv == nil || conv["ConversationSid"] != ch {
+		t.Fatalf("execution context trigger = %v", trig)
 	}
 
 	// Accept.

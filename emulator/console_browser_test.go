@@ -350,6 +350,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	wait("the second customer message", `document.getElementById("messages").innerText.includes("are you there?")`)
 	wait("its causal chain", `document.querySelectorAll("#chain li").length > 0`)
+	wait("its Studio execution's widget path", `(() => { const p = document.querySelector("#executions li[data-execution] ol.path"); return !!p && p.innerText.includes("Trigger") && p.innerText.includes("SendConversationToAgent"); })()`)
 
 	// Accept → the reply box → Send (button, then Enter) → Wrap up → Complete.
 	// Accept by keyboard: the button takes focus and Enter presses it.

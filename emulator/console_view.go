@@ -3,11 +3,13 @@ package emulator
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/flexemu/flexemu/emulator/cause"
 	"github.com/flexemu/flexemu/emulator/conversations"
+	"github.com/flexemu/flexemu/emulator/studio"
 	"github.com/flexemu/flexemu/emulator/taskrouter"
 	"github.com/flexemu/flexemu/emulator/timeline"
 	"github.com/flexemu/flexemu/emulator/twilio"
@@ -128,7 +130,83 @@ type ConsoleConversationDetail struct {
 	Messages     []ConversationMessage `json:"messages"`
 	Webhooks     []ConsoleWebhook      `json:"webhooks"`
 	Tasks        []ConsoleTask         `json:"tasks"`
+	Executions   []ConsoleExecution    `json:"executions"`
 	Chain        []timeline.Entry      `json:"chain"`
+}
+
+// ConsoleExecution is a Studio execution triggered on the conversation:
+// its steps (the widgets taken, in order) and its execution context as
+// Executions/{Sid}/Context renders it. A context over consoleMaxContext
+// bytes is left out and ContextOmitted says why.
+type ConsoleExecution struct {
+	SID            string          `json:"sid"`
+	FlowSID        string          `json:"flow_sid"`
+	FlowName       string          `json:"flow_name"`
+	Status         string          `json:"status"`
+	DateCreated    string          `json:"date_created"`
+	Steps          []ConsoleStep   `json:"steps"`
+	Context        json.RawMessage `json:"context,omitempty"`
+	ContextOmitted string          `json:"context_omitted,omitempty"`
+}
+
+// ConsoleStep is one step of an execution: Name the widget it left (of
+// Type), Event the transition taken, TransitionedTo the next widget or
+// "Ended".
+type ConsoleStep struct {
+	Name           string `json:"name"`
+	Type           string `json:"type"`
+	Event          string `json:"event"`
+	TransitionedTo string `json:"transitioned_to,omitempty"`
+}
+
+// consoleMaxExecutions and consoleMaxContext bound a detail's executions.
+const (
+	consoleMaxExecutions = 20
+	consoleMaxContext    = 64 << 10
+)
+
+// consoleExecutions lists the conversation's Studio executions, newest first.
+func consoleExecutions(en *Engines, ch string) []ConsoleExecution {
+	var exs []*studio.Execution
+	names := map[string]string{}
+	for _, f := range en.Studio.Flows() {
+		names[f.SID] = f.Latest().FriendlyName
+		all, err := en.Studio.ListExecutions(f.SID, studio.ListExecutionsParams{})
+		if err != nil {
+			continue
+		}
+		for _, ex := range all {
+			if ex.ConversationSID == ch {
+				exs = append(exs, ex)
+			}
+		}
+	}
+	slices.SortStableFunc(exs, func(a, b *studio.Execution) int {
+		if c := b.DateCreated.Compare(a.DateCreated); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.SID, a.SID)
+	})
+	if len(exs) > consoleMaxExecutions {
+		exs = exs[:consoleMaxExecutions]
+	}
+	out := []ConsoleExecution{}
+	for _, ex := range exs {
+		ce := ConsoleExecution{SID: ex.SID, FlowSID: ex.FlowSID, FlowName: names[ex.FlowSID], Status: ex.Status,
+			DateCreated: twilio.Time(ex.DateCreated), Steps: []ConsoleStep{}}
+		for _, st := range ex.Steps {
+			ce.Steps = append(ce.Steps, ConsoleStep{Name: st.TransitionedFrom, Type: st.Type, Event: st.Name, TransitionedTo: st.TransitionedTo})
+		}
+		if b, err := json.Marshal(ex.Context()); err != nil {
+			ce.ContextOmitted = "context could not be rendered: " + err.Error()
+		} else if len(b) > consoleMaxContext {
+			ce.ContextOmitted = fmt.Sprintf("context is %d bytes, over the console's %d; read it from the Studio API", len(b), consoleMaxContext)
+		} else {
+			ce.Context = b
+		}
+		out = append(out, ce)
+	}
+	return out
 }
 
 // ConsoleTimers are a conversation's pending state timers (null when not pending).
@@ -305,7 +383,7 @@ func (a *Account) consoleState(page, pageSize int) (ConsoleState, error) {
 // lock, then its causal chain from the timeline (which has its own lock).
 func (a *Account) consoleConversation(sid string) (ConsoleConversationDetail, error) {
 	d := ConsoleConversationDetail{Participants: []ConsoleParticipant{}, Messages: []ConversationMessage{},
-		Webhooks: []ConsoleWebhook{}, Tasks: []ConsoleTask{}, Chain: []timeline.Entry{}}
+		Webhooks: []ConsoleWebhook{}, Tasks: []ConsoleTask{}, Executions: []ConsoleExecution{}, Chain: []timeline.Entry{}}
 	related := map[string]bool{sid: true}
 	err := a.locked(0, func(en *Engines) error {
 		cv := en.Conversations
@@ -375,6 +453,7 @@ func (a *Account) consoleConversation(sid string) (ConsoleConversationDetail, er
 				d.Tasks = append(d.Tasks, ct)
 			}
 		}
+		d.Executions = consoleExecutions(en, sid)
 		return nil
 	})
 	if err != nil {

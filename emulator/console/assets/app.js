@@ -17,6 +17,7 @@
     after: 0,             // last timeline seq seen on the stream
     model: true,          // false when the read model is not served
     openChain: new Set(), // expanded chain entries (by seq)
+    openExec: new Set(), // expanded execution contexts (by execution SID)
     openHooks: new Set(), // expanded webhook deliveries (by id)
     ws: null,
     retry: 500,
@@ -435,6 +436,7 @@
       st.selected = ch;
       st.detail = null;
       st.openChain.clear();
+      st.openExec.clear();
     }
     if (st.state) renderConversations(st.state);
     renderDetail();
@@ -506,8 +508,32 @@
     $("webhooks").replaceChildren(...(hooks.length ? hooks.map((h) => el("li", null,
       sid(h.sid), " ", h.target || "", " ", h.url || "", h.flow_sid ? el("span", null, " flow ", sid(h.flow_sid)) : ""))
       : [el("li", { class: "muted" }, "No webhooks attached.")]));
+    const exs = d.executions || [];
+    $("executions").replaceChildren(...(exs.length ? exs.map(executionItem)
+      : [el("li", { class: "muted" }, "No Studio executions.")]));
     const chain = $("chain");
     chain.replaceChildren(...(d.chain || []).map((e) => entryItem(e, true)));
+  }
+
+  // executionItem shows one Studio execution: its path of widgets (the
+  // first step's widget, then where each step went) and its context.
+  function executionItem(x) {
+    const steps = x.steps || [];
+    const path = steps.length ? [steps[0].name || ""] : [];
+    for (const s of steps) if (s.transitioned_to) path.push(s.transitioned_to);
+    const ctx = x.context
+      ? el("details", { open: st.openExec.has(x.sid) },
+        el("summary", null, "Execution context"), el("pre", null, JSON.stringify(x.context, null, 2)))
+      : el("p", { class: "muted" }, x.context_omitted || "No execution context.");
+    if (x.context) ctx.addEventListener("toggle", () => {
+      if (ctx.open) st.openExec.add(x.sid); else st.openExec.delete(x.sid);
+    });
+    return el("li", { dataset: { execution: x.sid } },
+      sid(x.sid), " ", el("strong", null, x.flow_name || x.flow_sid || ""), " ",
+      el("span", { class: "status status-" + x.status }, x.status || ""),
+      x.date_created ? el("span", { class: "muted" }, " · " + x.date_created) : "",
+      el("ol", { class: "path", "aria-label": "Widgets taken" }, ...path.map((w) => el("li", null, w))),
+      ctx);
   }
 
   function entryItem(e, remember) {
