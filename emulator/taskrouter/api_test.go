@@ -1,9 +1,6 @@
 package taskrouter
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -30,33 +27,7 @@ type apiClient struct {
 // call sends a form request and decodes the JSON answer (nil for 204).
 func (c apiClient) call(method, path string, form url.Values, wantStatus int) map[string]any {
 	c.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, c.srv.URL+path, body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != wantStatus {
-		c.t.Fatalf("%s %s = %d %s, want %d", method, path, resp.StatusCode, raw, wantStatus)
-	}
-	if len(raw) == 0 {
-		return nil
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		c.t.Fatalf("%s %s: bad JSON %s", method, path, raw)
-	}
+	_, m := c.send(method, path, form, nil, wantStatus)
 	return m
 }
 
