@@ -17,10 +17,10 @@ import (
 // again to the fresh engine after every Reset.
 func (e *Emulator) syncService() twilsock.Service {
 	svc := convsync.New(convsyncBackend{e})
-	for _, a := range e.accounts {
+	e.onEveryAccount(func(a *Account) {
 		sid := a.SID
 		a.OnEngines(func(en *Engines) { svc.Attach(sid, en.Conversations) })
-	}
+	})
 	return svc
 }
 
@@ -28,7 +28,7 @@ func (e *Emulator) syncService() twilsock.Service {
 type convsyncBackend struct{ e *Emulator }
 
 func (b convsyncBackend) account(sid string) (*Account, error) {
-	a, ok := b.e.accounts[sid]
+	a, ok := b.e.lookupAccount(sid)
 	if !ok {
 		return nil, twilio.NewError(http.StatusUnauthorized, twilio.CodeAuthentication, "Unknown account %s", sid)
 	}

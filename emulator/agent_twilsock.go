@@ -53,7 +53,7 @@ func (a tokenAuthenticator) TokenNow() time.Time { return a.e.Account().TokenNow
 
 // TokenNowFor is the token clock of p's account.
 func (a tokenAuthenticator) TokenNowFor(p twilsock.Principal) time.Time {
-	if acct, ok := a.e.accounts[p.AccountSID]; ok {
+	if acct, ok := a.e.lookupAccount(p.AccountSID); ok {
 		return acct.TokenNow()
 	}
 	return a.TokenNow()
@@ -67,20 +67,20 @@ func (a tokenAuthenticator) TokenNowFor(p twilsock.Principal) time.Time {
 // token, or an API key). An account's media is dropped on Reset.
 func (e *Emulator) mediaHandler() http.Handler {
 	store := e.Media()
-	for _, acct := range e.accounts {
+	e.onEveryAccount(func(acct *Account) {
 		sid := acct.SID
 		acct.OnEngines(func(*Engines) { store.Forget(sid) })
-	}
+	})
 	return &mcs.Handler{Store: store, Prefix: strings.TrimSuffix(MediaPrefix, "/"),
 		Auth: e.mediaCaller,
 		Now: func(accountSID string) time.Time {
-			if acct, ok := e.accounts[accountSID]; ok {
+			if acct, ok := e.lookupAccount(accountSID); ok {
 				return acct.Now()
 			}
 			return e.Account().Now()
 		},
 		TokenNow: func(accountSID string) time.Time {
-			if acct, ok := e.accounts[accountSID]; ok {
+			if acct, ok := e.lookupAccount(accountSID); ok {
 				return acct.TokenNow()
 			}
 			return e.Account().TokenNow()
@@ -98,7 +98,7 @@ func (e *Emulator) mediaCaller(r *http.Request) (mcs.Caller, *twilio.Error) {
 		return mcs.Caller{AccountSID: p.AccountSID, Identity: p.Identity, ServiceSID: p.ServiceSID}, nil
 	}
 	if user, pass, ok := r.BasicAuth(); ok {
-		for _, acct := range e.accounts {
+		for _, acct := range e.Accounts() {
 			if secret, known := acct.signingSecret(user); known &&
 				subtle.ConstantTimeCompare([]byte(secret), []byte(pass)) == 1 {
 				return mcs.Caller{AccountSID: acct.SID}, nil

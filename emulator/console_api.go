@@ -16,23 +16,26 @@ import (
 // REST call a Flex UI or SDK would make, served in-process by CallAPI, so
 // it is validated, evented, webhooked and put on the timeline like one.
 // Replies, customer messages and the clock use the existing control routes.
-func (e *Emulator) consoleRoutes(mux *http.ServeMux, p string) {
-	c := p + "/console"
-	mux.HandleFunc("GET "+c+"/state", e.serveConsoleState)
-	mux.HandleFunc("GET "+c+"/conversations/{ConversationSid}", func(w http.ResponseWriter, r *http.Request) {
-		d, err := e.primary.consoleConversation(r.PathValue("ConversationSid"))
-		if err != nil {
-			twilio.WriteError(w, err)
-			return
-		}
-		twilio.WriteJSON(w, http.StatusOK, d)
-	})
-	mux.HandleFunc("POST "+c+"/reservations/{ReservationSid}", e.serveConsoleReservation)
-	mux.HandleFunc("POST "+c+"/workers/{WorkerSid}", e.serveConsoleWorker)
-	mux.HandleFunc("POST "+c+"/tasks/{TaskSid}", e.serveConsoleTask)
+// consoleControl is the console's read model and actions (control API
+// routes the browser page calls).
+var consoleControl = []controlRoute{
+	{method: "GET", path: "/console/state", account: (*Emulator).serveConsoleState},
+	{method: "GET", path: "/console/conversations/{ConversationSid}", account: (*Emulator).serveConsoleConversation},
+	{method: "POST", path: "/console/reservations/{ReservationSid}", account: (*Emulator).serveConsoleReservation},
+	{method: "POST", path: "/console/workers/{WorkerSid}", account: (*Emulator).serveConsoleWorker},
+	{method: "POST", path: "/console/tasks/{TaskSid}", account: (*Emulator).serveConsoleTask},
 }
 
-func (e *Emulator) serveConsoleState(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) serveConsoleConversation(a *Account, w http.ResponseWriter, r *http.Request) {
+	d, err := a.consoleConversation(r.PathValue("ConversationSid"))
+	if err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	twilio.WriteJSON(w, http.StatusOK, d)
+}
+
+func (e *Emulator) serveConsoleState(a *Account, w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	page, size := 0, consolePageSize
 	if v := q.Get("page"); v != "" {
@@ -51,7 +54,7 @@ func (e *Emulator) serveConsoleState(w http.ResponseWriter, r *http.Request) {
 		}
 		size = n
 	}
-	st, err := e.primary.consoleState(page, size)
+	st, err := a.consoleState(page, size)
 	if err != nil {
 		twilio.WriteError(w, err)
 		return
@@ -73,7 +76,7 @@ func writeAPIAnswer(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-func (e *Emulator) serveConsoleReservation(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) serveConsoleReservation(a *Account, w http.ResponseWriter, r *http.Request) {
 	var in consoleStatus
 	if err := decodeControl(r, &in, map[string]*string{"status": &in.Status}); err != nil {
 		twilio.WriteError(w, err)
@@ -85,7 +88,7 @@ func (e *Emulator) serveConsoleReservation(w http.ResponseWriter, r *http.Reques
 	}
 	sid := r.PathValue("ReservationSid")
 	var wsSID, taskSID string
-	err := e.primary.locked(0, func(en *Engines) error {
+	err := a.locked(0, func(en *Engines) error {
 		ws := consoleWorkspace(en)
 		if ws == nil {
 			return twilio.NotFound(r.URL.Path)
@@ -101,12 +104,12 @@ func (e *Emulator) serveConsoleReservation(w http.ResponseWriter, r *http.Reques
 		twilio.WriteError(w, err)
 		return
 	}
-	status, body := e.CallAPI(r.Context(), e.primary, http.MethodPost, taskrouter.Product.Prefix,
+	status, body := e.CallAPI(r.Context(), a, http.MethodPost, taskrouter.Product.Prefix,
 		"/v1/Workspaces/"+wsSID+"/Tasks/"+taskSID+"/Reservations/"+sid, url.Values{"ReservationStatus": {in.Status}}, nil)
 	writeAPIAnswer(w, status, body)
 }
 
-func (e *Emulator) serveConsoleWorker(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) serveConsoleWorker(a *Account, w http.ResponseWriter, r *http.Request) {
 	var in consoleStatus
 	if err := decodeControl(r, &in, map[string]*string{"activity_sid": &in.ActivitySID}); err != nil {
 		twilio.WriteError(w, err)
@@ -117,7 +120,7 @@ func (e *Emulator) serveConsoleWorker(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var wsSID string
-	err := e.primary.locked(0, func(en *Engines) error {
+	err := a.locked(0, func(en *Engines) error {
 		ws := consoleWorkspace(en)
 		if ws == nil {
 			return twilio.NotFound(r.URL.Path)
@@ -129,7 +132,7 @@ func (e *Emulator) serveConsoleWorker(w http.ResponseWriter, r *http.Request) {
 		twilio.WriteError(w, err)
 		return
 	}
-	status, body := e.CallAPI(r.Context(), e.primary, http.MethodPost, taskrouter.Product.Prefix,
+	status, body := e.CallAPI(r.Context(), a, http.MethodPost, taskrouter.Product.Prefix,
 		"/v1/Workspaces/"+wsSID+"/Workers/"+r.PathValue("WorkerSid"), url.Values{"ActivitySid": {in.ActivitySID}}, nil)
 	writeAPIAnswer(w, status, body)
 }
@@ -138,7 +141,7 @@ func (e *Emulator) serveConsoleWorker(w http.ResponseWriter, r *http.Request) {
 // is ended the way the Flex UI does it: its agent's Interaction Channel
 // Participant goes to wrapup or closed. Any other task is updated through
 // TaskRouter. The answer is the task as the console shows it.
-func (e *Emulator) serveConsoleTask(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) serveConsoleTask(a *Account, w http.ResponseWriter, r *http.Request) {
 	var in consoleStatus
 	if err := decodeControl(r, &in, map[string]*string{"status": &in.Status}); err != nil {
 		twilio.WriteError(w, err)
@@ -151,7 +154,7 @@ func (e *Emulator) serveConsoleTask(w http.ResponseWriter, r *http.Request) {
 	}
 	sid := r.PathValue("TaskSid")
 	var wsSID, participantPath string
-	err := e.primary.locked(0, func(en *Engines) error {
+	err := a.locked(0, func(en *Engines) error {
 		ws := consoleWorkspace(en)
 		if ws == nil {
 			return twilio.NotFound(r.URL.Path)
@@ -190,14 +193,14 @@ func (e *Emulator) serveConsoleTask(w http.ResponseWriter, r *http.Request) {
 	var status int
 	var body []byte
 	if participantPath != "" {
-		status, body = e.CallAPI(r.Context(), e.primary, http.MethodPost, flex.Product.Prefix, participantPath,
+		status, body = e.CallAPI(r.Context(), a, http.MethodPost, flex.Product.Prefix, participantPath,
 			url.Values{"Status": {flexStatus}}, nil)
 	} else {
 		form := url.Values{"AssignmentStatus": {in.Status}}
 		if in.Status == "completed" {
 			form.Set("Reason", "completed in the flexemu console")
 		}
-		status, body = e.CallAPI(r.Context(), e.primary, http.MethodPost, taskrouter.Product.Prefix,
+		status, body = e.CallAPI(r.Context(), a, http.MethodPost, taskrouter.Product.Prefix,
 			"/v1/Workspaces/"+wsSID+"/Tasks/"+sid, form, nil)
 	}
 	if status >= 300 {
@@ -205,7 +208,7 @@ func (e *Emulator) serveConsoleTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out ConsoleTask
-	err = e.primary.locked(0, func(en *Engines) error {
+	err = a.locked(0, func(en *Engines) error {
 		t, err := en.TaskRouter.Task(wsSID, sid)
 		if err != nil {
 			return err

@@ -54,165 +54,67 @@ type APIKey struct {
 	Secret string `json:"secret"`
 }
 
+// controlRoute is one route of the control API, below ControlPrefix. An
+// account route acts on one account: the primary one at ControlPrefix+path,
+// any account at ControlPrefix+"/accounts/{AccountSid}"+path. An emulator
+// route acts on the whole emulator (health, accounts, snapshots).
+type controlRoute struct {
+	method, path string
+	account      func(e *Emulator, a *Account, w http.ResponseWriter, r *http.Request)
+	emulator     func(e *Emulator, w http.ResponseWriter, r *http.Request)
+}
+
+// AccountPrefix is where the control API of a given account lives:
+// ControlPrefix+"/accounts/AC…/inbound" is that account's inbound.
+const AccountPrefix = ControlPrefix + "/accounts/"
+
+// coreControl is the control API proper: customer messages, time, the
+// timeline and webhook log, resets and agent replies.
+var coreControl = []controlRoute{
+	{method: "GET", path: "/health", emulator: (*Emulator).controlHealth},
+	{method: "GET", path: "/info", account: (*Emulator).controlInfo},
+	{method: "POST", path: "/inbound", account: (*Emulator).controlInbound},
+	{method: "POST", path: "/reset", account: (*Emulator).controlReset},
+	{method: "GET", path: "/timeline", account: (*Emulator).controlTimeline},
+	{method: "GET", path: "/stream", account: (*Emulator).serveStream},
+	{method: "POST", path: "/tokens", account: (*Emulator).serveToken},
+	{method: "GET", path: "/clock", account: (*Emulator).controlClock},
+	{method: "POST", path: "/clock/advance", account: (*Emulator).controlAdvance},
+	{method: "GET", path: "/conversations/{ConversationSid}/messages", account: (*Emulator).controlMessages},
+	{method: "POST", path: "/conversations/{ConversationSid}/messages", account: (*Emulator).controlReply},
+	{method: "POST", path: "/settle", account: (*Emulator).controlSettle},
+	{method: "GET", path: "/webhooks", account: (*Emulator).controlWebhooks},
+}
+
+// controlTables are every control route, by topic.
+func controlTables() [][]controlRoute {
+	return [][]controlRoute{coreControl, consoleControl, faultControl, accountControl, snapshotControl}
+}
+
 // controlRoutes serves the control API. It is not authenticated: it exists
-// for a developer's own machine and CI, and binds to loopback by default.
+// for a developer's own machine and CI, binds to loopback by default, and
+// the server lets only same-origin requests reach it.
 func (e *Emulator) controlRoutes() http.Handler {
 	mux := http.NewServeMux()
-	p := ControlPrefix
-	mux.HandleFunc("GET "+p+"/health", func(w http.ResponseWriter, r *http.Request) {
-		twilio.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "account_sid": e.primary.SID})
-	})
-	mux.HandleFunc("GET "+p+"/info", func(w http.ResponseWriter, r *http.Request) {
-		twilio.WriteJSON(w, http.StatusOK, e.Info(baseURL(r)))
-	})
-	mux.HandleFunc("POST "+p+"/inbound", func(w http.ResponseWriter, r *http.Request) {
-		var in InboundParams
-		if err := decodeControl(r, &in, map[string]*string{"from": &in.From, "to": &in.To, "body": &in.Body,
-			"channel": &in.Channel, "pre_engagement_data": &in.PreEngagementData}); err != nil {
-			twilio.WriteError(w, err)
-			return
-		}
-		if strings.TrimSpace(in.Body) == "" {
-			twilio.WriteError(w, twilio.MissingParam("body"))
-			return
-		}
-		if in.Channel != "" && in.Channel != ChannelWebchat {
-			twilio.WriteError(w, twilio.InvalidParam("channel", "%q is not webchat (messaging channels follow from the addresses)", in.Channel))
-			return
-		}
-		buf := traceBuffers.Get().(*[]byte)
-		defer putTraceBuffer(buf)
-		body, err := e.primary.inboundJSON(r.Context(), in, (*buf)[:0])
-		if err != nil {
-			twilio.WriteError(w, err)
-			return
-		}
-		body = append(body, '\n')
-		*buf = body
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(http.StatusCreated)
-		_, _ = w.Write(body)
-	})
-	mux.HandleFunc("POST "+p+"/reset", func(w http.ResponseWriter, r *http.Request) {
-		if err := e.primary.Reset(); err != nil {
-			twilio.WriteError(w, err)
-			return
-		}
-		twilio.WriteJSON(w, http.StatusOK, map[string]any{"status": "reset", "now": twilio.Time(e.primary.Now())})
-	})
-	mux.HandleFunc("GET "+p+"/timeline", func(w http.ResponseWriter, r *http.Request) {
-		after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
-		entries := e.primary.timeline.Since(after)
-		twilio.WriteJSON(w, http.StatusOK, map[string]any{"entries": entries, "last": e.primary.timeline.Last()})
-	})
-	mux.HandleFunc("GET "+p+"/stream", e.serveStream)
-	mux.HandleFunc("POST "+p+"/tokens", e.serveToken)
-	mux.HandleFunc("GET "+p+"/clock", func(w http.ResponseWriter, r *http.Request) {
-		twilio.WriteJSON(w, http.StatusOK, e.clockView())
-	})
-	mux.HandleFunc("POST "+p+"/clock/advance", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Seconds  float64 `json:"seconds"`
-			Duration string  `json:"duration"`
-		}
-		var secs, dur string
-		if err := decodeControl(r, &in, map[string]*string{"seconds": &secs, "duration": &dur}); err != nil {
-			twilio.WriteError(w, err)
-			return
-		}
-		if secs != "" {
-			f, err := strconv.ParseFloat(secs, 64)
-			if err != nil {
-				twilio.WriteError(w, twilio.InvalidParam("seconds", "%q is not a number", secs))
-				return
+	for _, table := range controlTables() {
+		for _, rt := range table {
+			rt := rt
+			if rt.emulator != nil {
+				mux.HandleFunc(rt.method+" "+ControlPrefix+rt.path, func(w http.ResponseWriter, r *http.Request) { rt.emulator(e, w, r) })
+				continue
 			}
-			in.Seconds = f
-		}
-		// Checked before converting: a huge float would wrap a Duration.
-		if !(in.Seconds <= maxAdvance.Seconds()) {
-			twilio.WriteError(w, twilio.InvalidParam("seconds", "%v is more than the maximum advance of %.0f seconds (10 years)", in.Seconds, maxAdvance.Seconds()))
-			return
-		}
-		d := time.Duration(in.Seconds * float64(time.Second))
-		if dur != "" {
-			in.Duration = dur
-		}
-		if in.Duration != "" {
-			parsed, err := time.ParseDuration(in.Duration)
-			if err != nil {
-				if iso, isoErr := twilio.ParseISODuration(in.Duration); isoErr == nil {
-					parsed, err = iso, nil
+			mux.HandleFunc(rt.method+" "+ControlPrefix+rt.path, func(w http.ResponseWriter, r *http.Request) { rt.account(e, e.primary, w, r) })
+			mux.HandleFunc(rt.method+" "+AccountPrefix+"{AccountSid}"+rt.path, func(w http.ResponseWriter, r *http.Request) {
+				a, ok := e.lookupAccount(r.PathValue("AccountSid"))
+				if !ok {
+					twilio.WriteError(w, twilio.NewError(http.StatusNotFound, twilio.CodeNotFound,
+						"The requested resource %s was not found: no account %s in this emulator", r.URL.Path, r.PathValue("AccountSid")))
+					return
 				}
-			}
-			if err != nil {
-				twilio.WriteError(w, twilio.InvalidParam("duration", "%q is not a duration like 30s or PT30S", in.Duration))
-				return
-			}
-			if parsed > maxAdvance {
-				twilio.WriteError(w, twilio.InvalidParam("duration", "%q is more than the maximum advance of 10 years", in.Duration))
-				return
-			}
-			d = parsed
+				rt.account(e, a, w, r)
+			})
 		}
-		if d <= 0 {
-			twilio.WriteError(w, twilio.BadRequest("advance needs a positive seconds or duration"))
-			return
-		}
-		e.primary.Advance(d)
-		twilio.WriteJSON(w, http.StatusOK, e.clockView())
-	})
-	mux.HandleFunc("GET "+p+"/conversations/{ConversationSid}/messages", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		after := -1
-		if v := q.Get("after"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				twilio.WriteError(w, twilio.InvalidParam("after", "%q is not a message index", v))
-				return
-			}
-			after = n
-		}
-		var wait time.Duration
-		if v := q.Get("wait"); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 || d > 10*time.Minute {
-				twilio.WriteError(w, twilio.InvalidParam("wait", "%q is not a duration between 0s and 10m", v))
-				return
-			}
-			wait = d
-		}
-		msgs, err := e.primary.Messages(r.Context(), r.PathValue("ConversationSid"), after, wait)
-		if err != nil {
-			twilio.WriteError(w, err)
-			return
-		}
-		twilio.WriteJSON(w, http.StatusOK, map[string]any{"messages": msgs})
-	})
-	mux.HandleFunc("POST "+p+"/conversations/{ConversationSid}/messages", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Author string `json:"author"`
-			Body   string `json:"body"`
-		}
-		if err := decodeControl(r, &in, map[string]*string{"author": &in.Author, "body": &in.Body}); err != nil {
-			twilio.WriteError(w, err)
-			return
-		}
-		m, err := e.primary.AgentReply(r.Context(), r.PathValue("ConversationSid"), in.Author, in.Body)
-		if err != nil {
-			twilio.WriteError(w, err)
-			return
-		}
-		twilio.WriteJSON(w, http.StatusCreated, m)
-	})
-	mux.HandleFunc("POST "+p+"/settle", func(w http.ResponseWriter, r *http.Request) {
-		e.primary.Settle(r.Context(), WebhookWait)
-		twilio.WriteJSON(w, http.StatusOK, map[string]any{"last": e.primary.timeline.Last()})
-	})
-	mux.HandleFunc("GET "+p+"/webhooks", func(w http.ResponseWriter, r *http.Request) {
-		twilio.WriteJSON(w, http.StatusOK, map[string]any{"deliveries": e.primary.webhooks.Deliveries()})
-	})
-	e.consoleRoutes(mux, p)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			twilio.WriteError(w, twilio.NotFound(r.URL.Path))
@@ -222,9 +124,173 @@ func (e *Emulator) controlRoutes() http.Handler {
 	})
 }
 
-// Info describes the emulator as reached at base.
-func (e *Emulator) Info(base string) Info {
-	a := e.primary
+func (e *Emulator) controlHealth(w http.ResponseWriter, r *http.Request) {
+	twilio.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "account_sid": e.primary.SID})
+}
+
+func (e *Emulator) controlInfo(a *Account, w http.ResponseWriter, r *http.Request) {
+	twilio.WriteJSON(w, http.StatusOK, e.accountInfo(a, baseURL(r)))
+}
+
+func (e *Emulator) controlInbound(a *Account, w http.ResponseWriter, r *http.Request) {
+	var in InboundParams
+	if err := decodeControl(r, &in, map[string]*string{"from": &in.From, "to": &in.To, "body": &in.Body,
+		"channel": &in.Channel, "pre_engagement_data": &in.PreEngagementData}); err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	if strings.TrimSpace(in.Body) == "" {
+		twilio.WriteError(w, twilio.MissingParam("body"))
+		return
+	}
+	if in.Channel != "" && in.Channel != ChannelWebchat {
+		twilio.WriteError(w, twilio.InvalidParam("channel", "%q is not webchat (messaging channels follow from the addresses)", in.Channel))
+		return
+	}
+	buf := traceBuffers.Get().(*[]byte)
+	defer putTraceBuffer(buf)
+	body, err := a.inboundJSON(r.Context(), in, (*buf)[:0])
+	if err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	body = append(body, '\n')
+	*buf = body
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write(body)
+}
+
+func (e *Emulator) controlReset(a *Account, w http.ResponseWriter, r *http.Request) {
+	if err := a.Reset(); err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	twilio.WriteJSON(w, http.StatusOK, map[string]any{"status": "reset", "now": twilio.Time(a.Now())})
+}
+
+func (e *Emulator) controlTimeline(a *Account, w http.ResponseWriter, r *http.Request) {
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	entries := a.timeline.Since(after)
+	twilio.WriteJSON(w, http.StatusOK, map[string]any{"entries": entries, "last": a.timeline.Last()})
+}
+
+func (e *Emulator) controlClock(a *Account, w http.ResponseWriter, r *http.Request) {
+	twilio.WriteJSON(w, http.StatusOK, clockView(a))
+}
+
+func (e *Emulator) controlAdvance(a *Account, w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Seconds  float64 `json:"seconds"`
+		Duration string  `json:"duration"`
+	}
+	var secs, dur string
+	if err := decodeControl(r, &in, map[string]*string{"seconds": &secs, "duration": &dur}); err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	if secs != "" {
+		f, err := strconv.ParseFloat(secs, 64)
+		if err != nil {
+			twilio.WriteError(w, twilio.InvalidParam("seconds", "%q is not a number", secs))
+			return
+		}
+		in.Seconds = f
+	}
+	// Checked before converting: a huge float would wrap a Duration.
+	if !(in.Seconds <= maxAdvance.Seconds()) {
+		twilio.WriteError(w, twilio.InvalidParam("seconds", "%v is more than the maximum advance of %.0f seconds (10 years)", in.Seconds, maxAdvance.Seconds()))
+		return
+	}
+	d := time.Duration(in.Seconds * float64(time.Second))
+	if dur != "" {
+		in.Duration = dur
+	}
+	if in.Duration != "" {
+		parsed, err := time.ParseDuration(in.Duration)
+		if err != nil {
+			if iso, isoErr := twilio.ParseISODuration(in.Duration); isoErr == nil {
+				parsed, err = iso, nil
+			}
+		}
+		if err != nil {
+			twilio.WriteError(w, twilio.InvalidParam("duration", "%q is not a duration like 30s or PT30S", in.Duration))
+			return
+		}
+		if parsed > maxAdvance {
+			twilio.WriteError(w, twilio.InvalidParam("duration", "%q is more than the maximum advance of 10 years", in.Duration))
+			return
+		}
+		d = parsed
+	}
+	if d <= 0 {
+		twilio.WriteError(w, twilio.BadRequest("advance needs a positive seconds or duration"))
+		return
+	}
+	a.Advance(d)
+	twilio.WriteJSON(w, http.StatusOK, clockView(a))
+}
+
+func (e *Emulator) controlMessages(a *Account, w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after := -1
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			twilio.WriteError(w, twilio.InvalidParam("after", "%q is not a message index", v))
+			return
+		}
+		after = n
+	}
+	var wait time.Duration
+	if v := q.Get("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 10*time.Minute {
+			twilio.WriteError(w, twilio.InvalidParam("wait", "%q is not a duration between 0s and 10m", v))
+			return
+		}
+		wait = d
+	}
+	msgs, err := a.Messages(r.Context(), r.PathValue("ConversationSid"), after, wait)
+	if err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	twilio.WriteJSON(w, http.StatusOK, map[string]any{"messages": msgs})
+}
+
+func (e *Emulator) controlReply(a *Account, w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Author string `json:"author"`
+		Body   string `json:"body"`
+	}
+	if err := decodeControl(r, &in, map[string]*string{"author": &in.Author, "body": &in.Body}); err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	m, err := a.AgentReply(r.Context(), r.PathValue("ConversationSid"), in.Author, in.Body)
+	if err != nil {
+		twilio.WriteError(w, err)
+		return
+	}
+	twilio.WriteJSON(w, http.StatusCreated, m)
+}
+
+func (e *Emulator) controlSettle(a *Account, w http.ResponseWriter, r *http.Request) {
+	a.Settle(r.Context(), WebhookWait)
+	twilio.WriteJSON(w, http.StatusOK, map[string]any{"last": a.timeline.Last()})
+}
+
+func (e *Emulator) controlWebhooks(a *Account, w http.ResponseWriter, r *http.Request) {
+	twilio.WriteJSON(w, http.StatusOK, map[string]any{"deliveries": a.webhooks.Deliveries()})
+}
+
+// Info describes the emulator's primary account as reached at base.
+func (e *Emulator) Info(base string) Info { return e.accountInfo(e.primary, base) }
+
+// accountInfo describes account a of the emulator as reached at base.
+func (e *Emulator) accountInfo(a *Account, base string) Info {
 	var setup Setup
 	_ = a.locked(0, func(en *Engines) error {
 		setup = en.Setup
@@ -239,8 +305,8 @@ func (e *Emulator) Info(base string) Info {
 	return info
 }
 
-func (e *Emulator) clockView() map[string]any {
-	c := e.primary.clock
+func clockView(a *Account) map[string]any {
+	c := a.clock
 	v := map[string]any{"now": twilio.Time(c.Now()), "mode": c.Mode(), "pending_timers": c.Pending()}
 	if next, ok := c.NextDeadline(); ok {
 		v["next_deadline"] = twilio.Time(next)

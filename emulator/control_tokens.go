@@ -41,6 +41,12 @@ const DefaultTokenTTL = time.Hour
 // exist (see WorkerFor), with the worker and chat grants both SDKs need.
 // base is the emulator's URL as the caller reaches it.
 func (e *Emulator) AgentToken(base string, p TokenParams) (*AgentToken, error) {
+	return e.primary.AgentToken(base, p)
+}
+
+// AgentToken mints a token for identity on account a (see
+// Emulator.AgentToken).
+func (a *Account) AgentToken(base string, p TokenParams) (*AgentToken, error) {
 	identity := strings.TrimSpace(p.Identity)
 	if identity == "" {
 		return nil, twilio.MissingParam("identity")
@@ -52,7 +58,6 @@ func (e *Emulator) AgentToken(base string, p TokenParams) (*AgentToken, error) {
 		}
 		ttl = time.Duration(p.TTL) * time.Second
 	}
-	a := e.primary
 	ws, wk, err := a.WorkerFor(identity, accesstoken.TaskRouterGrant{})
 	if err != nil {
 		return nil, err
@@ -74,7 +79,7 @@ func (e *Emulator) AgentToken(base string, p TokenParams) (*AgentToken, error) {
 		EventBridgeWSURL: ws2 + EventBridgePath, TwilsockURL: ws2 + TwilsockPath}, nil
 }
 
-func (e *Emulator) serveToken(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) serveToken(a *Account, w http.ResponseWriter, r *http.Request) {
 	var in TokenParams
 	var ttl string
 	if err := decodeControl(r, &in, map[string]*string{"identity": &in.Identity, "ttl": &ttl}); err != nil {
@@ -89,7 +94,7 @@ func (e *Emulator) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 		in.TTL = n
 	}
-	tok, err := e.AgentToken(baseURL(r), in)
+	tok, err := a.AgentToken(baseURL(r), in)
 	if err != nil {
 		twilio.WriteError(w, err)
 		return

@@ -44,6 +44,9 @@ type Options struct {
 	ClockMode  clock.Mode       // default clock.Manual
 	ClockStart time.Time        // manual clock start; default 2026-01-05T09:00:00Z
 	Logger     *slog.Logger     // where panics and shutdown reports go; default slog.Default()
+	// StateFile, when set, is restored at New when it exists (instead of
+	// applying the fixture) and saved on Close (see snapshot.go).
+	StateFile string
 }
 
 // Option changes Options.
@@ -64,16 +67,26 @@ func WithFixture(f *fixture.Fixture) Option { return func(o *Options) { o.Fixtur
 // abandons) to l.
 func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
 
+// WithStateFile restores the emulator's state from path when it exists and
+// saves it there on a clean Close.
+func WithStateFile(path string) Option { return func(o *Options) { o.StateFile = path } }
+
 // WithClock selects the clock mode (manual for tests, real for interactive use).
 func WithClock(mode clock.Mode) Option { return func(o *Options) { o.ClockMode = mode } }
 
 // Emulator is a running (or ready to run) flexemu server.
 type Emulator struct {
-	opts     Options
-	accounts map[string]*Account
-	primary  *Account
-	handler  http.Handler
-	log      *slog.Logger
+	opts Options
+
+	// accountsMu guards the account table: accounts may be added and
+	// removed while serving (accounts.go).
+	accountsMu   sync.RWMutex
+	accounts     map[string]*Account
+	accountOrder []*Account
+	accountHooks []func(*Account)
+	primary      *Account
+	handler      http.Handler
+	log          *slog.Logger
 
 	// Host header checks (guard.go): the configured listen host, Twilio's
 	// product hosts, and whether any Host goes (listening beyond loopback).
@@ -131,7 +144,7 @@ func New(opts ...Option) (*Emulator, error) {
 		clk.Stop()
 		return nil, err
 	}
-	e := &Emulator{opts: o, accounts: map[string]*Account{acct.SID: acct}, primary: acct, log: o.Logger,
+	e := &Emulator{opts: o, accounts: map[string]*Account{acct.SID: acct}, accountOrder: []*Account{acct}, primary: acct, log: o.Logger,
 		productHosts: map[string]struct{}{}, media: mcs.NewStore(0, 0)}
 	for _, p := range products {
 		e.productHosts[p.Host] = struct{}{}
@@ -212,7 +225,7 @@ func (e *Emulator) Close() error {
 		cancel()
 		<-served
 	}
-	for _, a := range e.accounts {
+	for _, a := range e.Accounts() {
 		a.clock.Stop()
 		if abandoned := a.webhooks.Close(webhook.ShutdownGrace); len(abandoned) > 0 {
 			events := map[string]int{}

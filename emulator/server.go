@@ -137,7 +137,7 @@ func (e *Emulator) authenticate(r *http.Request) (*Account, error) {
 	if !ok {
 		return nil, twilio.Unauthorized()
 	}
-	acct, found := e.accounts[user]
+	acct, found := e.lookupAccount(user)
 	if !found || subtle.ConstantTimeCompare([]byte(pass), []byte(acct.AuthToken)) != 1 {
 		return nil, twilio.Unauthorized()
 	}

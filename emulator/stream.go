@@ -22,7 +22,7 @@ const streamPing = 30 * time.Second
 // serveStream upgrades to a websocket and sends every timeline entry after
 // ?after=SEQ as one JSON text message, live, until the client goes away or
 // the emulator closes.
-func (e *Emulator) serveStream(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) serveStream(a *Account, w http.ResponseWriter, r *http.Request) {
 	var after int64
 	if v := r.URL.Query().Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -47,7 +47,7 @@ func (e *Emulator) serveStream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	tl := e.primary.timeline
+	tl := a.timeline
 	for {
 		for _, entry := range tl.Since(after) {
 			if err := conn.WriteJSON(entry); err != nil {

@@ -56,7 +56,7 @@ func (a *Account) VerifyToken(token string) (*accesstoken.Claims, error) {
 // and returns that account with the verified claims.
 func (e *Emulator) VerifyToken(token string) (*Account, *accesstoken.Claims, error) {
 	acct := e.primary
-	if a, ok := e.accounts[tokenSubject(token)]; ok {
+	if a, ok := e.lookupAccount(tokenSubject(token)); ok {
 		acct = a
 	}
 	c, err := acct.VerifyToken(token)

@@ -115,6 +115,10 @@ type Engine struct {
 
 	dir *directory // users, roles, credentials, receipts, read state (directory.go)
 
+	// timerSeq counts state timers armed, to order timers due at the same
+	// instant (timers.go).
+	timerSeq uint64
+
 	rev             uint64         // latest revision (changes.go)
 	changeListeners []func(Change) // the change feed (changes.go)
 }

@@ -69,6 +69,10 @@ type convTimers struct {
 	// gen is bumped whenever the timers are re-armed or stopped, so a
 	// callback that was already due when that happened does nothing.
 	gen int
+	// inactiveSeq and closedSeq are when (in Engine.timerSeq) each pending
+	// timer was armed: timers due at the same instant fire in arming order,
+	// which a snapshot keeps (snapshot.go).
+	inactiveSeq, closedSeq uint64
 }
 
 // armTimers (re)starts c's timers from now, as a new message does: the
@@ -79,14 +83,26 @@ func (e *Engine) armTimers(c *conversation) {
 		return
 	}
 	now := e.now()
-	gen := c.timers.gen
 	if d := c.Timers.Inactive; d > 0 && c.State == StateActive {
 		c.Timers.DateInactive = now.Add(d)
-		c.timers.inactive = e.env.Clock.AfterFunc(d, func() { e.timerFired(c, gen, StateInactive) })
+		e.armTimer(c, StateInactive, d)
 	}
 	if d := c.Timers.Closed; d > 0 {
 		c.Timers.DateClosed = now.Add(d)
-		c.timers.closed = e.env.Clock.AfterFunc(d, func() { e.timerFired(c, gen, StateClosed) })
+		e.armTimer(c, StateClosed, d)
+	}
+}
+
+// armTimer starts c's timer towards state, due in d (at once on the next
+// clock advance when d <= 0, as a restored timer that was already due).
+func (e *Engine) armTimer(c *conversation, state string, d time.Duration) {
+	gen := c.timers.gen
+	e.timerSeq++
+	t := e.env.Clock.AfterFunc(d, func() { e.timerFired(c, gen, state) })
+	if state == StateInactive {
+		c.timers.inactive, c.timers.inactiveSeq = t, e.timerSeq
+	} else {
+		c.timers.closed, c.timers.closedSeq = t, e.timerSeq
 	}
 }
 

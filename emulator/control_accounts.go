@@ -1,0 +1,4 @@
+package emulator
+
+// accountControl creates, lists and removes accounts (accounts.go).
+var accountControl = []controlRoute{}

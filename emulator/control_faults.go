@@ -1,0 +1,4 @@
+package emulator
+
+// faultControl declares and lists injected faults (faults.go).
+var faultControl = []controlRoute{}
