@@ -68,10 +68,12 @@ type restTrigger struct {
 	params map[string]any
 }
 
-// wait is a parked send-and-wait-for-reply.
+// wait is a parked send-and-wait-for-reply; deadline is when its timer
+// fires (state snapshots re-arm it there).
 type wait struct {
-	state *State
-	timer clock.Timer
+	state    *State
+	deadline time.Time
+	timer    clock.Timer
 }
 
 // Step is one transition of an execution (FT…): Name is the event,

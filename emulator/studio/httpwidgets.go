@@ -23,10 +23,12 @@ const (
 	contentTypeJSON = "application/json;charset=utf-8"
 )
 
-// call is a make-http-request or run-function parked until its answer.
+// call is a make-http-request or run-function parked until its answer to
+// the request sent to url.
 type call struct {
 	state         *State
 	success, fail string // the widget's events
+	url           string
 }
 
 // runHTTPRequest renders a make-http-request and sends it: GET carries the
@@ -104,7 +106,7 @@ func (e *Engine) sendAndPark(ex *Execution, st *State, req webhook.Request, succ
 		e.widgetFailed(ex, st, "no webhook dispatcher to send the request")
 		return outcome{event: fail}
 	}
-	c := &call{state: st, success: success, fail: fail}
+	c := &call{state: st, success: success, fail: fail, url: req.URL}
 	ex.calling = c
 	sid := ex.SID
 	req.Product, req.Event, req.Timeout = product, st.Type, httpTimeout

@@ -325,10 +325,20 @@ func (e *Engine) runSendAndWait(ex *Execution, st *State) outcome {
 	if err != nil {
 		timeout = defaultWaitTimeout
 	}
-	w := &wait{state: st}
+	d := time.Duration(timeout) * time.Second
+	e.armWait(ex, &wait{state: st, deadline: e.env.Now().Add(d)}, d)
+	e.env.Record(product, "execution.waiting", ex.SID,
+		fmt.Sprintf("execution %s waits in %s for a reply (timeout %ds)", ex.SID, st.Name, timeout),
+		e.refs(ex, "widget", st.Name))
+	return outcome{park: true}
+}
+
+// armWait parks ex in w and schedules its timeout d from now (a restored
+// snapshot re-arms a wait this way too).
+func (e *Engine) armWait(ex *Execution, w *wait, d time.Duration) {
 	ex.waiting = w
-	sid := ex.SID
-	w.timer = e.env.Clock.AfterFunc(time.Duration(timeout)*time.Second, func() {
+	sid, st := ex.SID, w.state
+	w.timer = e.env.Clock.AfterFunc(d, func() {
 		cur, ok := e.executions[sid]
 		if !ok || cur.waiting != w || cur.Status != ExecutionActive {
 			return // replied, ended or deleted meanwhile
@@ -336,10 +346,6 @@ func (e *Engine) runSendAndWait(ex *Execution, st *State) outcome {
 		cur.waiting = nil
 		e.advance(cur, st, "timeout", nil)
 	})
-	e.env.Record(product, "execution.waiting", ex.SID,
-		fmt.Sprintf("execution %s waits in %s for a reply (timeout %ds)", ex.SID, st.Name, timeout),
-		e.refs(ex, "widget", st.Name))
-	return outcome{park: true}
 }
 
 // resume delivers a reply to a parked send-and-wait-for-reply.
