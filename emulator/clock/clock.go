@@ -63,6 +63,12 @@ func NewReal() *Virtual {
 	return &Virtual{mode: Real, base: now.UTC(), wallStart: now}
 }
 
+// NewRealAt returns a clock that follows the wall clock from start on, so a
+// restored emulator's real clock continues from the virtual time it saved.
+func NewRealAt(start time.Time) *Virtual {
+	return &Virtual{mode: Real, base: start.UTC(), wallStart: time.Now()}
+}
+
 // New returns a clock in the given mode; Manual clocks start at start.
 func New(mode Mode, start time.Time) *Virtual {
 	if mode == Real {
