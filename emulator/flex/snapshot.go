@@ -334,6 +334,9 @@ func (e *Engine) rebuildTransfers(s *snapshot, r *restored, define func(sid, pre
 		if r.taskChannel[st.TaskSID] != ch.SID {
 			return fmt.Errorf("transfer %s: task %q is not routed by an invite of channel %s", st.SID, st.TaskSID, ch.SID)
 		}
+		if !hasParticipant(ch, st.From) || (st.Joined != "" && !hasParticipant(ch, st.Joined)) {
+			return fmt.Errorf("transfer %s: participant %q or %q is not on channel %s", st.SID, st.From, st.Joined, ch.SID)
+		}
 		if _, dup := r.transfers.byTask[st.TaskSID]; dup {
 			return fmt.Errorf("transfer %s: task %s already belongs to another transfer", st.SID, st.TaskSID)
 		}
@@ -355,6 +358,15 @@ func (e *Engine) rebuildTransfers(s *snapshot, r *restored, define func(sid, pre
 		r.transfers.bySID[t.SID], r.transfers.byTask[t.TaskSID] = t, t
 	}
 	return nil
+}
+
+func hasParticipant(ch *Channel, sid string) bool {
+	for _, p := range ch.participants {
+		if p.SID == sid {
+			return true
+		}
+	}
+	return false
 }
 
 // checkConfigSet holds restored configuration fields to what

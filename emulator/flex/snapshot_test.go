@@ -293,6 +293,8 @@ func TestRestoreRejectsBadData(t *testing.T) {
 			transfer(d)["channel_sid"] = "UO99999999999999999999999999999999"
 		}),
 		"dangling transfer task": mutate(func(d map[string]any) { transfer(d)["task_sid"] = "WT99999999999999999999999999999999" }),
+		"dangling transfer from": mutate(func(d map[string]any) { transfer(d)["from"] = "UT99999999999999999999999999999999" }),
+		"dangling joined":        mutate(func(d map[string]any) { transfer(d)["joined"] = "UT99999999999999999999999999999999" }),
 		"bad transfer status":    mutate(func(d map[string]any) { transfer(d)["status"] = "pending" }),
 		"transfers, no instance": mutate(func(d map[string]any) { d["instance_sid"] = "" }),
 		"read-only config field": mutate(func(d map[string]any) { d["configuration"].(map[string]any)["set"].(map[string]any)["status"] = "x" }),

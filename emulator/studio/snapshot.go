@@ -462,8 +462,8 @@ func (r *restorer) execution(se snapExecution) error {
 	if se.FlowVersion < 1 || se.FlowVersion > len(f.Revisions) {
 		return fmt.Errorf("flow %s has no revision %d", f.SID, se.FlowVersion)
 	}
-	if !twilio.IsSID(se.ContactSID, "FC") {
-		return fmt.Errorf("contact %q is not a contact SID (FC…)", se.ContactSID)
+	if r.contacts[se.ContactChannelAddress] != se.ContactSID {
+		return fmt.Errorf("contact %s is not the contact of %q", se.ContactSID, se.ContactChannelAddress)
 	}
 	switch se.Status {
 	case ExecutionActive, ExecutionEnded:

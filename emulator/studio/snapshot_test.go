@@ -503,6 +503,7 @@ func TestRestoreRejectsBadData(t *testing.T) {
 			obj(list(parked(d)["steps"])[0])["parent_step_sid"] = "FT99999999999999999999999999999999"
 		}),
 		"ended but waiting":    mutate(func(d map[string]any) { parked(d)["status"] = ExecutionEnded }),
+		"dangling contact":     mutate(func(d map[string]any) { parked(d)["contact_sid"] = "FC99999999999999999999999999999999" }),
 		"bad contact sid":      mutate(func(d map[string]any) { d["contacts"] = map[string]any{"+1": "XX1"} }),
 		"bad date":             mutate(func(d map[string]any) { flow(d, 0)["date_created"] = "today" }),
 		"waiting and calling":  mutate(func(d map[string]any) { parked(d)["calling"] = map[string]any{"widget": "ask"} }),
