@@ -211,6 +211,7 @@ type Dispatcher struct {
 	stop       chan struct{} // closed by Close: cuts retry waits short
 	giveUp     chan struct{} // closed by Close after the grace: abandon what is left
 	abandoned  []Request
+	faults     FaultFunc // injected faults (faults.go); nil: none
 }
 
 // queueKey orders deliveries: one queue per URL and conversation, so a
@@ -469,6 +470,19 @@ func (d *Dispatcher) attempt(ctx context.Context, req Request, n, max int, timeo
 	// Latency is a real network measurement, so it is the one place that
 	// reads the wall clock rather than the account's virtual clock.
 	start := time.Now()
+	switch f := d.fault(req); f.Mode {
+	case FaultFail:
+		del.Status, del.ResponseBody = f.Status, f.Body
+		del.WillRetry = !del.OK() && n < max && del.retryable()
+		return d.record(del)
+	case FaultTimeout:
+		del.LatencyMS = float64(timeout.Microseconds()) / 1000
+		del.Error = timeoutError(method, hr.URL.String(), timeout)
+		del.WillRetry = n < max
+		return d.record(del)
+	case FaultSlow:
+		sleepCtx(ctx, f.Delay) // a delay past the timeout leaves ctx expired: Do below times out
+	}
 	resp, err := d.client.Do(hr)
 	if err != nil {
 		del.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
