@@ -191,10 +191,11 @@ func (e *Engine) Snapshot() (json.RawMessage, error) {
 
 // execWriter collects an execution's distinct values and scopes.
 type execWriter struct {
-	values  []json.RawMessage
-	byValue map[string]int
-	scopes  []snapScope
-	byScope map[*subflowScope]int
+	values   []json.RawMessage
+	byValue  map[string]int
+	byFrozen map[*frozen]int // steps share frozen values: encode each once
+	scopes   []snapScope
+	byScope  map[*subflowScope]int
 }
 
 func (w *execWriter) value(m map[string]any) (int, error) {
@@ -213,7 +214,16 @@ func (w *execWriter) value(m map[string]any) (int, error) {
 	return len(w.values) - 1, nil
 }
 
-func (w *execWriter) frozen(f *frozen) (int, error) { return w.value(f.thaw()) }
+func (w *execWriter) frozen(f *frozen) (int, error) {
+	if i, ok := w.byFrozen[f]; ok {
+		return i, nil
+	}
+	i, err := w.value(f.thaw())
+	if err == nil {
+		w.byFrozen[f] = i
+	}
+	return i, err
+}
 
 func (w *execWriter) scope(s *subflowScope) int {
 	if s == nil {
@@ -242,7 +252,7 @@ func (e *Engine) snapExecution(ex *Execution) (snapExecution, error) {
 	if r := ex.req; r != nil {
 		se.Request = &snapRequest{From: r.from, Parameters: r.params}
 	}
-	w := &execWriter{byValue: map[string]int{}, byScope: map[*subflowScope]int{}}
+	w := &execWriter{byValue: map[string]int{}, byFrozen: map[*frozen]int{}, byScope: map[*subflowScope]int{}}
 	var err error
 	for _, st := range ex.Steps {
 		ss := snapStep{SID: st.SID, Name: st.Name, TransitionedFrom: st.TransitionedFrom, TransitionedTo: st.TransitionedTo,
