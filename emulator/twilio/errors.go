@@ -3,7 +3,6 @@ package twilio
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Error is a Twilio REST error. Engines return it; the wire layer renders it
@@ -42,32 +41,32 @@ const (
 // NotFound is Twilio's 404 for an unknown SID; path is the resource path as
 // Twilio prints it, e.g. "/Workspaces/WS…/Tasks/WT…".
 func NotFound(path string) *Error {
-	return NewError(http.StatusNotFound, CodeNotFound, "The requested resource %s was not found", path)
+	return Fail(KindNotFound, CodeNotFound, "The requested resource %s was not found", path)
 }
 
 // InvalidParam is a 400 naming the offending form parameter.
 func InvalidParam(param, format string, args ...any) *Error {
-	return NewError(http.StatusBadRequest, CodeInvalidParameter, "Invalid %s: %s", param, fmt.Sprintf(format, args...))
+	return Fail(KindInvalid, CodeInvalidParameter, "Invalid %s: %s", param, fmt.Sprintf(format, args...))
 }
 
 // MissingParam is a 400 for an absent required parameter.
 func MissingParam(param string) *Error {
-	return NewError(http.StatusBadRequest, CodeInvalidParameter, "Missing required parameter %s in the post body", param)
+	return Fail(KindInvalid, CodeInvalidParameter, "Missing required parameter %s in the post body", param)
 }
 
 // BadRequest is a generic 400 with code 20001.
 func BadRequest(format string, args ...any) *Error {
-	return NewError(http.StatusBadRequest, CodeInvalidParameter, format, args...)
+	return Fail(KindInvalid, CodeInvalidParameter, format, args...)
 }
 
 // Conflict is a 409 with the given Twilio code.
 func Conflict(code int, format string, args ...any) *Error {
-	return NewError(http.StatusConflict, code, format, args...)
+	return Fail(KindConflict, code, format, args...)
 }
 
 // Unauthorized is Twilio's 401 for bad or missing credentials.
 func Unauthorized() *Error {
-	return NewError(http.StatusUnauthorized, CodeAuthentication, "Authentication Error - invalid username")
+	return Fail(KindUnauthorized, CodeAuthentication, "Authentication Error - invalid username")
 }
 
 // AsError converts any error into a Twilio error; unknown errors become 500s
@@ -77,5 +76,5 @@ func AsError(err error) *Error {
 	if errors.As(err, &te) {
 		return te
 	}
-	return NewError(http.StatusInternalServerError, CodeInternal, "internal error: %v", err)
+	return Fail(KindInternal, CodeInternal, "internal error: %v", err)
 }

@@ -1,7 +1,6 @@
 package twilio
 
 import (
-	"net/http"
 	"unicode/utf8"
 )
 
@@ -49,7 +48,7 @@ func CheckLength(code int, param, text string, max int) error {
 // TooLarge is the 400 for a parameter over a size limit: "Invalid Body: 1601
 // characters; the maximum is 1600 characters".
 func TooLarge(code int, param string, size, max int, unit string) *Error {
-	return NewError(http.StatusBadRequest, code, "Invalid %s: %d %s; the maximum is %d %s", param, size, unit, max, unit)
+	return Fail(KindInvalid, code, "Invalid %s: %d %s; the maximum is %d %s", param, size, unit, max, unit)
 }
 
 // JSONDepth returns how deeply the objects and arrays of JSON text nest
