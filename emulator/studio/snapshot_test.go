@@ -229,6 +229,11 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			t.Errorf("the world lacks %s", s)
 		}
 	}
+	steps := 0
+	for _, ex := range w.eng.executions {
+		steps += len(ex.Steps)
+	}
+	t.Logf("%d flows, %d executions, %d steps: %d bytes", len(w.eng.flows), len(w.eng.executions), steps, len(snap))
 	f, err := w.restoreInto(t, snap)
 	if err != nil {
 		t.Fatal(err)
