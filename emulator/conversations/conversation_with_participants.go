@@ -3,7 +3,6 @@ package conversations
 import (
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
@@ -69,10 +68,9 @@ func participantError(i int, err error) error {
 	if !errors.As(err, &te) {
 		return fmt.Errorf("participant #%d: %w", i+1, err)
 	}
-	code, status := te.Code, te.Status
-	if code == CodeBindingInUse {
-		code, status = CodeBindingsInUse, http.StatusConflict
-		return twilio.NewError(status, code, "Participant and proxy address pairs for one or more participants already in use: participant #%d: %s", i+1, te.Message)
+	if te.Code == CodeBindingInUse {
+		return twilio.Fail(twilio.KindConflict, CodeBindingsInUse,
+			"Participant and proxy address pairs for one or more participants already in use: participant #%d: %s", i+1, te.Message)
 	}
-	return twilio.NewError(status, code, "Invalid Participant #%d: %s", i+1, te.Message)
+	return twilio.Fail(te.Kind(), te.Code, "Invalid Participant #%d: %s", i+1, te.Message)
 }

@@ -3,7 +3,6 @@ package conversations
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
@@ -390,7 +389,7 @@ func (e *Engine) checkUniqueName(serviceSID, name, self string) error {
 	}
 	for _, c := range e.convOrder {
 		if c.ChatServiceSID == serviceSID && c.UniqueName == name && c.SID != self {
-			return twilio.NewError(http.StatusConflict, CodeUniqueNameExists,
+			return twilio.Fail(twilio.KindConflict, CodeUniqueNameExists,
 				"Conversation with unique name %q already exists (%s)", name, c.SID)
 		}
 	}

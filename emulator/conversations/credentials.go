@@ -2,7 +2,6 @@ package conversations
 
 import (
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
@@ -73,7 +72,7 @@ func (c *Credential) checkSecrets() error {
 
 func checkCredentialName(name string) error {
 	if len(name) > maxCredentialNameLen {
-		return twilio.NewError(http.StatusBadRequest, CodeFriendlyNameTooLong,
+		return twilio.Fail(twilio.KindInvalid, CodeFriendlyNameTooLong,
 			"Invalid FriendlyName: must be at most %d characters", maxCredentialNameLen)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -226,7 +225,7 @@ func inboundMessage(p InboundParams, o Origin) CreateMessageParams {
 }
 
 func notCaptured(from, to, why string) error {
-	return twilio.NewError(http.StatusNotFound, twilio.CodeNotFound,
+	return twilio.Fail(twilio.KindNotFound, twilio.CodeNotFound,
 		"Conversations did not capture the message from %s to %s: no open conversation has this address pair and %s for %s",
 		from, to, why, to)
 }

@@ -2,7 +2,6 @@ package conversations
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -112,7 +111,7 @@ func checkBody(c *conversation, body string, inbound bool) error {
 	for _, x := range c.participants {
 		if x.Binding != nil && (x.Binding.Type == "sms" || x.Binding.Type == "whatsapp") {
 			if n := utf8.RuneCountInString(body); n > maxSMSBodyChars {
-				return twilio.NewError(http.StatusBadRequest, CodeBodyTooLong,
+				return twilio.Fail(twilio.KindInvalid, CodeBodyTooLong,
 					"Invalid Body: %d characters; the maximum is %d characters in a conversation with %s participants",
 					n, maxSMSBodyChars, strings.ToUpper(x.Binding.Type))
 			}
@@ -125,7 +124,7 @@ func checkBody(c *conversation, body string, inbound bool) error {
 // newMessage validates p and builds (but does not store) the next message of c.
 func (e *Engine) newMessage(c *conversation, p CreateMessageParams) (*Message, error) {
 	if c.State == StateClosed {
-		return nil, twilio.NewError(http.StatusBadRequest, CodeConversationIsClosed,
+		return nil, twilio.Fail(twilio.KindInvalid, CodeConversationIsClosed,
 			"Conversation %s is closed: messages cannot be added to a closed conversation", c.SID)
 	}
 	attrs, err := normaliseAttributes("Attributes", p.Attributes, messageAttrs)

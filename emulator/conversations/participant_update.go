@@ -2,7 +2,6 @@ package conversations
 
 import (
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
@@ -68,7 +67,7 @@ func (e *Engine) UpdateParticipant(conversationSID, participantSID string, p Upd
 			return nil, twilio.InvalidParam("Identity", "must be at most %d characters", maxParticipantIdentityLen)
 		case participantByIdentity(c, id) != nil:
 			x := participantByIdentity(c, id)
-			return nil, twilio.NewError(http.StatusConflict, CodeParticipantExists,
+			return nil, twilio.Fail(twilio.KindConflict, CodeParticipantExists,
 				"Participant with identity %q already exists in conversation %s (%s)", id, c.SID, x.SID)
 		}
 	}

@@ -2,7 +2,6 @@ package conversations
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -104,7 +103,7 @@ func (e *Engine) AddParticipant(conversationSID string, p CreateParticipantParam
 // newParticipant validates p against c and builds (but does not store) a participant.
 func (e *Engine) newParticipant(c *conversation, p CreateParticipantParams) (*Participant, error) {
 	if c.State == StateClosed {
-		return nil, twilio.NewError(http.StatusBadRequest, CodeConversationIsClosed,
+		return nil, twilio.Fail(twilio.KindInvalid, CodeConversationIsClosed,
 			"Conversation %s is closed: participants cannot be added to a closed conversation", c.SID)
 	}
 	attrs, err := normaliseAttributes("Attributes", p.Attributes, participantAttrs)
@@ -126,7 +125,7 @@ func (e *Engine) newParticipant(c *conversation, p CreateParticipantParams) (*Pa
 		}
 		for _, x := range c.participants {
 			if x.Identity == p.Identity {
-				return nil, twilio.NewError(http.StatusConflict, CodeParticipantExists,
+				return nil, twilio.Fail(twilio.KindConflict, CodeParticipantExists,
 					"Participant with identity %q already exists in conversation %s (%s)", p.Identity, c.SID, x.SID)
 			}
 		}
@@ -171,20 +170,20 @@ func (e *Engine) newParticipant(c *conversation, p CreateParticipantParams) (*Pa
 // checkBinding validates an address pair and that no non-closed conversation holds it.
 func (e *Engine) checkBinding(address, proxy string) (*MessagingBinding, error) {
 	if proxy == "" {
-		return nil, twilio.NewError(http.StatusBadRequest, CodeProxyAddressEmpty,
+		return nil, twilio.Fail(twilio.KindInvalid, CodeProxyAddressEmpty,
 			"MessagingBinding.ProxyAddress is required with MessagingBinding.Address")
 	}
 	if address == proxy {
-		return nil, twilio.NewError(http.StatusBadRequest, CodeAddressEqualsProxy,
+		return nil, twilio.Fail(twilio.KindInvalid, CodeAddressEqualsProxy,
 			"MessagingBinding.Address and MessagingBinding.ProxyAddress must differ (both are %s)", address)
 	}
 	typ := ChannelType(address)
 	if ChannelType(proxy) != typ {
-		return nil, twilio.NewError(http.StatusBadRequest, CodeProxyAddressInvalid,
+		return nil, twilio.Fail(twilio.KindInvalid, CodeProxyAddressInvalid,
 			"MessagingBinding.ProxyAddress %q is not a %s address like MessagingBinding.Address %q", proxy, typ, address)
 	}
 	if len(proxy) > 256 {
-		return nil, twilio.NewError(http.StatusBadRequest, CodeProxyAddressInvalid, "MessagingBinding.ProxyAddress is longer than 256 characters")
+		return nil, twilio.Fail(twilio.KindInvalid, CodeProxyAddressInvalid, "MessagingBinding.ProxyAddress is longer than 256 characters")
 	}
 	switch typ {
 	case "sms":
@@ -192,7 +191,7 @@ func (e *Engine) checkBinding(address, proxy string) (*MessagingBinding, error) 
 			return nil, twilio.InvalidParam("MessagingBinding.Address", "%q is not an E.164 phone number", address)
 		}
 		if !isE164(proxy) && !isShortCode(proxy) {
-			return nil, twilio.NewError(http.StatusBadRequest, CodeProxyAddressInvalid,
+			return nil, twilio.Fail(twilio.KindInvalid, CodeProxyAddressInvalid,
 				"MessagingBinding.ProxyAddress %q is not an E.164 phone number or short code", proxy)
 		}
 	case "whatsapp":
@@ -200,12 +199,12 @@ func (e *Engine) checkBinding(address, proxy string) (*MessagingBinding, error) 
 			return nil, twilio.InvalidParam("MessagingBinding.Address", "%q is not a WhatsApp address (whatsapp:+15551234567)", address)
 		}
 		if !isE164(strings.TrimPrefix(proxy, "whatsapp:")) {
-			return nil, twilio.NewError(http.StatusBadRequest, CodeProxyAddressInvalid,
+			return nil, twilio.Fail(twilio.KindInvalid, CodeProxyAddressInvalid,
 				"MessagingBinding.ProxyAddress %q is not a WhatsApp address (whatsapp:+15551234567)", proxy)
 		}
 	}
 	if ref, taken := e.bindings[bindingKey{address, proxy}]; taken {
-		return nil, twilio.NewError(http.StatusConflict, CodeBindingInUse,
+		return nil, twilio.Fail(twilio.KindConflict, CodeBindingInUse,
 			"A binding for this participant and proxy address already exists in Conversation %s (participant %s): %s / %s",
 			ref.conversationSID, ref.participantSID, address, proxy)
 	}

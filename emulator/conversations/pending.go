@@ -313,7 +313,7 @@ func (e *Engine) reject(p *Pending, answer *webhook.Delivery) error {
 		why = "it answered " + strconv.Itoa(answer.Status) + " " + http.StatusText(answer.Status)
 	}
 	what := p.describe()
-	te := twilio.NewError(http.StatusForbidden, CodeRejectedByPreEvent, "%s was rejected by the %s pre-event webhook %s: %s",
+	te := twilio.Fail(twilio.KindForbidden, CodeRejectedByPreEvent, "%s was rejected by the %s pre-event webhook %s: %s",
 		what, p.Event, p.PreEvent.URL, why)
 	refs := p.refs()
 	refs["event"], refs["url"], refs["reason"] = p.Event, p.PreEvent.URL, why

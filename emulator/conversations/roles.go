@@ -2,7 +2,6 @@ package conversations
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -142,11 +141,11 @@ func checkPermissions(typ string, perms []string) ([]string, error) {
 		case contains(conversationPermissions, p):
 		case contains(serviceOnlyPermissions, p):
 			if typ != RoleTypeService {
-				return nil, twilio.NewError(http.StatusBadRequest, CodePermissionNotFound,
+				return nil, twilio.Fail(twilio.KindInvalid, CodePermissionNotFound,
 					"Invalid Permission: %q is a service permission; a %s role cannot grant it", p, typ)
 			}
 		default:
-			return nil, twilio.NewError(http.StatusBadRequest, CodePermissionNotFound,
+			return nil, twilio.Fail(twilio.KindInvalid, CodePermissionNotFound,
 				"Invalid Permission: %q is not a Conversations permission", p)
 		}
 		if !contains(out, p) {
@@ -166,14 +165,14 @@ func (e *Engine) CreateRole(serviceSID string, p CreateRoleParams) (*Role, error
 		return nil, twilio.MissingParam("FriendlyName")
 	}
 	if len(p.FriendlyName) > maxRoleNameLen {
-		return nil, twilio.NewError(http.StatusBadRequest, CodeFriendlyNameTooLong,
+		return nil, twilio.Fail(twilio.KindInvalid, CodeFriendlyNameTooLong,
 			"Invalid FriendlyName: must be at most %d characters", maxRoleNameLen)
 	}
 	if p.Type == "" {
 		return nil, twilio.MissingParam("Type")
 	}
 	if p.Type != RoleTypeConversation && p.Type != RoleTypeService {
-		return nil, twilio.NewError(http.StatusBadRequest, CodeInvalidRoleType,
+		return nil, twilio.Fail(twilio.KindInvalid, CodeInvalidRoleType,
 			"Invalid Type: %q is not one of conversation, service", p.Type)
 	}
 	perms, err := checkPermissions(p.Type, p.Permissions)
@@ -330,7 +329,7 @@ func (e *Engine) checkRole(param, serviceSID, sid, typ string, notFound int) err
 	e.ensureDefaultRoles(s)
 	r := e.directory().roles[sid]
 	if r == nil || r.ChatServiceSID != s.SID {
-		return twilio.NewError(http.StatusBadRequest, notFound, "Invalid %s: role %s not found in service %s", param, sid, s.SID)
+		return twilio.Fail(twilio.KindInvalid, notFound, "Invalid %s: role %s not found in service %s", param, sid, s.SID)
 	}
 	if r.Type != typ {
 		return twilio.InvalidParam(param, "role %s %q is a %s role; a %s role is required", sid, r.FriendlyName, r.Type, typ)

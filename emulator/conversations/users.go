@@ -2,7 +2,6 @@ package conversations
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -64,7 +63,7 @@ func (e *Engine) CreateUser(serviceSID string, p CreateUserParams) (*User, error
 		return nil, twilio.InvalidParam("Identity", "must be at most %d characters", maxUserIdentityLen)
 	}
 	if twilio.IsSID(p.Identity, "US") {
-		return nil, twilio.NewError(http.StatusBadRequest, CodeIdentityLooksLikeSID,
+		return nil, twilio.Fail(twilio.KindInvalid, CodeIdentityLooksLikeSID,
 			"Invalid Identity: %q matches the User SID pattern US[0-9a-f]{32}", p.Identity)
 	}
 	attrs, err := normaliseAttributes("Attributes", p.Attributes, userAttrs)
