@@ -411,7 +411,7 @@ func TestSnapshotTimerTieOrder(t *testing.T) {
 		t.Fatalf("tied timers in order %v, want tie-b (%s) first", order, byName["tie-b"])
 	}
 
-	// Restored an hour late, every timer is overdue: all fire on the next
+	// Restored two hours late, every timer is overdue: all fire on the next
 	// advance, in their stored order.
 	late := newSnapSide(t, orig.clk.Now().Add(2*time.Hour))
 	if err := late.e.Restore(data); err != nil {
