@@ -25,34 +25,49 @@ import (
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
+// productMount is one Twilio API the server serves: its host and prefix,
+// and how its route table is mounted on an account's engine.
+type productMount struct {
+	twilio.Product
+	mount func(mux *http.ServeMux)
+}
+
+// mountProduct binds product p's routes to the engine pick chooses from the
+// request's account.
+func mountProduct[E any](p twilio.Product, pick func(*Engines) E, routes []twilio.Route[E]) productMount {
+	return productMount{Product: p, mount: func(mux *http.ServeMux) { twilio.Mount(mux, p, bind(pick), routes) }}
+}
+
+// productMounts lists every Twilio API flexemu serves.
+var productMounts = []productMount{
+	mountProduct(conversations.Product, func(en *Engines) *conversations.Engine { return en.Conversations }, conversations.Routes()),
+	mountProduct(flex.Product, func(en *Engines) *flex.Engine { return en.Flex }, flex.Routes()),
+	mountProduct(taskrouter.Product, func(en *Engines) *taskrouter.Engine { return en.TaskRouter }, taskrouter.Routes()),
+	mountProduct(studio.Product, func(en *Engines) *studio.Engine { return en.Studio }, studio.Routes()),
+	mountProduct(content.Product, func(en *Engines) *content.Engine { return en.Content }, content.Routes()),
+}
+
 // products lists every Twilio API flexemu serves, by path prefix and host.
-var products = []twilio.Product{conversations.Product, flex.Product, taskrouter.Product, studio.Product, content.Product}
+var products = func() []twilio.Product {
+	out := make([]twilio.Product, len(productMounts))
+	for i, m := range productMounts {
+		out[i] = m.Product
+	}
+	return out
+}()
 
 // routes builds the whole HTTP surface: one mux per product (reachable under
 // /<prefix>/ or, with Twilio's Host header, at the root) and the control API.
 func (e *Emulator) routes() http.Handler {
 	byHost := map[string]http.Handler{}
 	byPrefix := map[string]http.Handler{}
-	add := func(p twilio.Product, mux *http.ServeMux) {
+	for _, p := range productMounts {
+		mux := http.NewServeMux()
+		p.mount(mux)
 		h := twilioNotFound(mux)
 		byHost[p.Host] = e.serveAPI(p.Prefix, h)
 		byPrefix["/"+p.Prefix] = e.serveAPIUnder("/"+p.Prefix, p.Prefix, h)
 	}
-	conv := http.NewServeMux()
-	twilio.Mount(conv, conversations.Product, bind(func(en *Engines) *conversations.Engine { return en.Conversations }), conversations.Routes())
-	add(conversations.Product, conv)
-	fx := http.NewServeMux()
-	twilio.Mount(fx, flex.Product, bind(func(en *Engines) *flex.Engine { return en.Flex }), flex.Routes())
-	add(flex.Product, fx)
-	tr := http.NewServeMux()
-	twilio.Mount(tr, taskrouter.Product, bind(func(en *Engines) *taskrouter.Engine { return en.TaskRouter }), taskrouter.Routes())
-	add(taskrouter.Product, tr)
-	st := http.NewServeMux()
-	twilio.Mount(st, studio.Product, bind(func(en *Engines) *studio.Engine { return en.Studio }), studio.Routes())
-	add(studio.Product, st)
-	ct := http.NewServeMux()
-	content.Mount(ct, bind(func(en *Engines) *content.Engine { return en.Content }))
-	add(content.Product, ct)
 
 	control := e.controlRoutes()
 	agents := e.agentRoutes()

@@ -3,10 +3,8 @@ package content
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
-	"strconv"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
@@ -14,84 +12,45 @@ import (
 // Product is the Content API host and the emulator path prefix serving it.
 var Product = twilio.Product{Prefix: "content", Host: "content.twilio.com"}
 
-// maxBody bounds a create or update body.
-const maxBody = 1 << 20
-
 // maxPageSize bounds list pages.
 const maxPageSize = 1000
 
-// Mount registers the Content v1 routes on mux. Twilio's Content API takes
-// JSON bodies (not the form encoding of the other products), so it does not
-// go through twilio.Mount's form decoding.
-func Mount(mux *http.ServeMux, bind twilio.Binder[*Engine]) {
+// Routes is the Content v1 route table. Twilio's Content API takes JSON
+// bodies (not the form encoding of the other products): its writes are
+// JSON routes, and a body in any other encoding is refused (jsonBody).
+func Routes() []twilio.Route[*Engine] {
 	const (
 		list = "/v1/Content"
 		item = list + "/{Sid}"
 	)
-	handle(mux, bind, http.MethodGet, list, http.StatusOK, listContent)
-	handle(mux, bind, http.MethodPost, list, http.StatusCreated, createContent)
-	handle(mux, bind, http.MethodGet, item, http.StatusOK, fetchContent)
-	handle(mux, bind, http.MethodPut, item, http.StatusOK, updateContent)
-	handle(mux, bind, http.MethodDelete, item, http.StatusNoContent, deleteContent)
+	return []twilio.Route[*Engine]{
+		{Method: http.MethodGet, Path: list, Handle: listContent},
+		{Method: http.MethodPost, Path: list, Status: http.StatusCreated, JSON: true, Handle: createContent},
+		{Method: http.MethodGet, Path: item, Handle: fetchContent},
+		{Method: http.MethodPut, Path: item, JSON: true, Handle: updateContent},
+		{Method: http.MethodDelete, Path: item, Status: http.StatusNoContent, Handle: deleteContent},
+	}
 }
 
-type handler func(e *Engine, r *twilio.Request, body []byte) (any, error)
-
-func handle(mux *http.ServeMux, bind twilio.Binder[*Engine], method, path string, status int, h handler) {
-	mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, hr *http.Request) {
-		var body []byte
-		if method == http.MethodPost || method == http.MethodPut {
-			var err error
-			if body, err = readJSONBody(hr); err != nil {
-				twilio.WriteError(w, err)
-				return
-			}
-		}
-		req := &twilio.Request{HTTP: hr, Form: twilio.Form{Values: hr.URL.Query()}, BaseURL: Product.BaseURL(hr)}
-		var buf []byte
-		err := bind(req, func(e *Engine) error {
-			v, err := h(e, req, body)
-			if err == nil && v != nil {
-				buf, err = json.Marshal(v)
-			}
-			return err
-		})
-		if err != nil {
-			twilio.WriteError(w, err)
-			return
-		}
-		if status == http.StatusNoContent {
-			w.WriteHeader(status)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(buf)))
-		w.WriteHeader(status)
-		_, _ = w.Write(buf)
-	})
+// Mount registers the Content v1 routes on mux (what the server does for
+// every product; tests mount one product alone).
+func Mount(mux *http.ServeMux, bind twilio.Binder[*Engine]) {
+	twilio.Mount(mux, Product, bind, Routes())
 }
 
-func readJSONBody(r *http.Request) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+// jsonBody is a write's JSON body: a body in another encoding is 415, none
+// at all 400.
+func jsonBody(r *twilio.Request) ([]byte, error) {
+	if ct := r.Header("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
 			return nil, twilio.NewError(http.StatusUnsupportedMediaType, twilio.CodeInvalidParameter,
 				"Content-Type %q is not supported; the Content API takes application/json", mt)
 		}
 	}
-	if r.Body == nil {
+	if len(bytes.TrimSpace(r.JSON)) == 0 {
 		return nil, twilio.BadRequest("the request body must be a JSON object")
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return nil, twilio.BadRequest("could not read request body: %v", err)
-	}
-	if len(raw) > maxBody {
-		return nil, twilio.NewError(http.StatusRequestEntityTooLarge, twilio.CodeInvalidParameter, "request body too large")
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, twilio.BadRequest("the request body must be a JSON object")
-	}
-	return raw, nil
+	return r.JSON, nil
 }
 
 // requestBody is a create or update body, as Twilio's Content API takes it.
@@ -133,7 +92,11 @@ func render(r *twilio.Request, t *Template) view {
 		Links: map[string]string{"approval_create": u + "/ApprovalRequests/whatsapp", "approval_fetch": u + "/ApprovalRequests"}}
 }
 
-func createContent(e *Engine, r *twilio.Request, body []byte) (any, error) {
+func createContent(e *Engine, r *twilio.Request) (any, error) {
+	body, err := jsonBody(r)
+	if err != nil {
+		return nil, err
+	}
 	p, err := decodeBody(body)
 	if err != nil {
 		return nil, err
@@ -145,7 +108,11 @@ func createContent(e *Engine, r *twilio.Request, body []byte) (any, error) {
 	return render(r, t), nil
 }
 
-func updateContent(e *Engine, r *twilio.Request, body []byte) (any, error) {
+func updateContent(e *Engine, r *twilio.Request) (any, error) {
+	body, err := jsonBody(r)
+	if err != nil {
+		return nil, err
+	}
 	p, err := decodeBody(body)
 	if err != nil {
 		return nil, err
@@ -157,7 +124,7 @@ func updateContent(e *Engine, r *twilio.Request, body []byte) (any, error) {
 	return render(r, t), nil
 }
 
-func fetchContent(e *Engine, r *twilio.Request, _ []byte) (any, error) {
+func fetchContent(e *Engine, r *twilio.Request) (any, error) {
 	t, err := e.Template(r.Path("Sid"))
 	if err != nil {
 		return nil, err
@@ -165,11 +132,11 @@ func fetchContent(e *Engine, r *twilio.Request, _ []byte) (any, error) {
 	return render(r, t), nil
 }
 
-func deleteContent(e *Engine, r *twilio.Request, _ []byte) (any, error) {
+func deleteContent(e *Engine, r *twilio.Request) (any, error) {
 	return nil, e.Delete(r.Path("Sid"))
 }
 
-func listContent(e *Engine, r *twilio.Request, _ []byte) (any, error) {
+func listContent(e *Engine, r *twilio.Request) (any, error) {
 	return twilio.Paginate(r, r.URL("/v1/Content"), "contents", e.List(),
 		func(t *Template) any { return render(r, t) }, maxPageSize)
 }
