@@ -85,6 +85,9 @@ func execCmd(args []string, stdout, stderr io.Writer) int {
 	info := emu.Info(url)
 	fmt.Fprintf(stderr, "flexemu exec: emulator on %s (account %s, fixture %s, %s clock); running %s\n",
 		url, info.AccountSID, info.Fixture, info.ClockMode, strings.Join(argv, " "))
+	if note := emu.StateNote(); note != "" {
+		fmt.Fprintf(stderr, "flexemu exec: %s\n", note)
+	}
 	warnBeyondLoopback(stderr, emu.URL())
 
 	status := runCommand(argv, childEnv(info), stdout, stderr, sigs)
@@ -177,18 +180,16 @@ func childEnv(info emulator.Info) []string {
 }
 
 // loopbackURL turns an emulator URL on an unspecified address (0.0.0.0,
-// ::) into one CMD can dial: the same port on loopback.
+// which Go reports as [::]) into one CMD can dial: the same port on
+// 127.0.0.1, which Go's dual-stack listener accepts even where a
+// container has no IPv6 loopback.
 func loopbackURL(url string) string {
 	host, port, err := net.SplitHostPort(strings.TrimPrefix(url, "http://"))
 	if err != nil {
 		return url
 	}
-	ip := net.ParseIP(host)
-	switch {
-	case host == "" || (ip != nil && ip.IsUnspecified() && ip.To4() != nil):
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
-	case ip != nil && ip.IsUnspecified():
-		host = "::1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }

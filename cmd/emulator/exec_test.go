@@ -80,14 +80,16 @@ func TestExecPassesStatusEnvironmentAndStreams(t *testing.T) {
 		stdin string
 		code  int
 		out   string // a regexp CMD's whole stdout matches
+		warns bool   // whether exec warns about listening beyond loopback
 	}{
-		{"exit status", []string{"--", "sh", "-c", "exit 7"}, "", 7, `^$`},
-		{"killed by a signal", []string{"--", "sh", "-c", "kill -TERM $$"}, "", 128 + 15, `^$`},
+		{"exit status", []string{"--", "sh", "-c", "exit 7"}, "", 7, `^$`, false},
+		{"killed by a signal", []string{"--", "sh", "-c", "kill -TERM $$"}, "", 128 + 15, `^$`, false},
 		{"environment", []string{"--", "sh", "-c", printEnv}, "", 0,
-			`^http://127\.0\.0\.1:\d+\|AC00000000000000000000000000000001\|flexemu0000000000000000000000000\|AC00000000000000000000000000000001\|WS[0-9a-f]{32}$`},
+			`^http://127\.0\.0\.1:\d+\|AC00000000000000000000000000000001\|flexemu0000000000000000000000000\|AC00000000000000000000000000000001\|WS[0-9a-f]{32}$`, false},
 		{"up's flags", []string{"--account-sid", "AC00000000000000000000000000000099", "--auth-token", "secret", "--", "sh", "-c", printEnv}, "", 0,
-			`^http://127\.0\.0\.1:\d+\|AC00000000000000000000000000000099\|secret\|AC00000000000000000000000000000099\|WS`},
-		{"stdin", []string{"--", "cat"}, "from exec's stdin", 0, `^from exec's stdin$`},
+			`^http://127\.0\.0\.1:\d+\|AC00000000000000000000000000000099\|secret\|AC00000000000000000000000000000099\|WS`, false},
+		{"stdin", []string{"--", "cat"}, "from exec's stdin", 0, `^from exec's stdin$`, false},
+		{"beyond loopback", []string{"--addr", "0.0.0.0:0", "--", "sh", "-c", printEnv}, "", 0, `^http://127\.0\.0\.1:\d+\|AC`, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,6 +99,9 @@ func TestExecPassesStatusEnvironmentAndStreams(t *testing.T) {
 			}
 			if !strings.HasPrefix(stderr, "flexemu exec: emulator on http://127.0.0.1:") {
 				t.Errorf("stderr does not start with the banner:\n%s", stderr)
+			}
+			if warned := strings.Contains(stderr, "WARNING") && strings.Contains(stderr, "NO authentication"); warned != c.warns {
+				t.Errorf("warned about listening beyond loopback: %v, want %v\n%s", warned, c.warns, stderr)
 			}
 		})
 	}
@@ -245,4 +250,18 @@ func raceEnabled() bool {
 		}
 	}
 	return false
+}
+
+func TestLoopbackURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:7070": "http://127.0.0.1:7070",
+		"http://[::]:7070":      "http://127.0.0.1:7070",
+		"http://0.0.0.0:7070":   "http://127.0.0.1:7070",
+		"http://[::1]:7070":     "http://[::1]:7070",
+		"http://10.1.2.3:7070":  "http://10.1.2.3:7070",
+	} {
+		if got := loopbackURL(in); got != want {
+			t.Errorf("loopbackURL(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
