@@ -11,16 +11,16 @@ cd "$(dirname "$0")/.."
 go=${GO:-go}
 
 echo "== retained heap per inbound conversation (make heap)"
-$go test -run='^$' -bench=HeapPerConversation -benchtime=1x ./emulator/ | grep -E '^Benchmark'
+scripts/bench-load.sh heap | grep -E '^Benchmark'
 
 echo "== inbound to a new conversation over HTTP (make bench-load)"
-$go test -run='^$' -bench='InboundSenders|InboundBesideHangingReceiver' -benchtime=3000x ./emulator/ | grep -E '^Benchmark'
+scripts/bench-load.sh load | grep -E '^Benchmark'
 
 echo "== SIGTERM with 20 events queued for a hanging receiver"
 $go test -count=1 -run='^TestSIGTERMIsPromptWithAHangingReceiver$' -v ./cmd/emulator/ | grep -E 'SIGTERM to exit|^(ok|FAIL|---)'
 
 echo "== soak: 100,000 inbound messages (make soak)"
-FLEXEMU_SOAK_MESSAGES=100000 $go test -count=1 -run='^TestSoakMemoryIsBounded$' -v ./emulator/ | grep -E 'soak_test|^(ok|FAIL)'
+FLEXEMU_SOAK_MESSAGES=100000 scripts/bench-load.sh soak | grep -E 'soak_test|^(ok|FAIL)'
 
 if [ -z "${SKIP_PRISM:-}" ]; then
 	echo "== GET list throughput next to Prism (make bench-http-prism)"
