@@ -55,6 +55,7 @@ type Engine struct {
 
 	seq       uint64 // creation order of every object (ties in ordering)
 	assignSeq uint64 // bumped whenever a worker is reserved or assigned (idle order)
+	armSeq    uint64 // bumped whenever a timer is armed (timers.go)
 
 	vars    expr.Vars // scratch evaluation context (engine is single-threaded)
 	scratch []*Worker // scratch candidate list for tryReserve

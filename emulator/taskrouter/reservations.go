@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
@@ -44,7 +43,7 @@ type Reservation struct {
 	task   *Task
 	worker *Worker
 	wc     *WorkerChannel
-	timer  clock.Timer
+	timer  *vtimer // task_reservation_timeout while pending
 }
 
 // Task returns the reserved task.

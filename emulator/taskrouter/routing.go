@@ -121,7 +121,7 @@ func (e *Engine) enterStep(ws *Workspace, t *Task, f *filterConfig, fi, ti int, 
 	t.queued = true
 	if !deadline.IsZero() {
 		gen := t.stepGen
-		t.stepTimer = e.env.Clock.AfterFunc(deadline.Sub(now), func() { e.stepTimedOut(ws, t, gen) })
+		t.stepTimer = e.after(deadline.Sub(now), func() { e.stepTimedOut(ws, t, gen) })
 	}
 	if e.tryReserve(ws, t) == 0 && tg.skipIf != nil && tg.skipIf.Eval(&expr.Vars{Counters: e.queueCounters(ws, q), Now: now}) {
 		stopTimer(&t.stepTimer)
@@ -225,14 +225,22 @@ const RetryDeclinedAfter = time.Second
 
 // retryDeclined schedules the next evaluation cycle for t.
 func (e *Engine) retryDeclined(ws *Workspace, t *Task) {
-	e.env.Clock.AfterFunc(RetryDeclinedAfter, func() {
-		e.begin()
-		defer e.end()
-		if e.workspaces.get(ws.SID) != ws || ws.tasks.get(t.SID) != t || !t.waiting() || t.pendingRes > 0 {
-			return
-		}
-		e.tryReserve(ws, t)
-	})
+	var vt *vtimer
+	vt = e.after(RetryDeclinedAfter, func() { e.retryFired(ws, t, vt) })
+	t.retries = append(t.retries, vt)
+}
+
+// retryFired is a retryDeclined cycle coming due.
+func (e *Engine) retryFired(ws *Workspace, t *Task, vt *vtimer) {
+	e.begin()
+	defer e.end()
+	if i := slices.Index(t.retries, vt); i >= 0 {
+		t.retries = slices.Delete(t.retries, i, i+1)
+	}
+	if e.workspaces.get(ws.SID) != ws || ws.tasks.get(t.SID) != t || !t.waiting() || t.pendingRes > 0 {
+		return
+	}
+	e.tryReserve(ws, t)
 }
 
 func (e *Engine) setWaitingStatus(t *Task) {
@@ -542,7 +550,7 @@ func (e *Engine) createReservation(ws *Workspace, t *Task, w *Worker) {
 	ws.reservations.add(r.SID, r)
 	t.AssignmentStatus = TaskReserved
 	e.touchTask(t, now)
-	r.timer = e.env.Clock.AfterFunc(time.Duration(t.workflow.TaskReservationTimeout)*time.Second,
+	r.timer = e.after(time.Duration(t.workflow.TaskReservationTimeout)*time.Second,
 		func() { e.reservationTimedOut(ws, r) })
 	if !t.inOpen {
 		t.AttributesMap = nil // not routed again unless a reservation ends (see attrs)

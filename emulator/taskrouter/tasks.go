@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/taskrouter/expr"
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
@@ -88,8 +87,9 @@ type Task struct {
 	targetIdx  int
 	bases      []filterBase   // when the task first entered each filter (cumulative step deadlines)
 	stepGen    uint64         // invalidates stale step timers
-	stepTimer  clock.Timer    // current step's timeout
-	ttlTimer   clock.Timer    // Timeout (TTL) while unassigned
+	stepTimer  *vtimer        // current step's timeout
+	ttlTimer   *vtimer        // Timeout (TTL) while unassigned
+	retries    []*vtimer      // pending retryDeclined cycles, oldest first
 	skipWorker *Worker        // not offered again in the current pass (just rejected / timed out)
 	pendingRes int            // pending reservations
 	accepted   *Reservation   // the accepted (then wrapping/completed) reservation
@@ -261,7 +261,7 @@ func (e *Engine) CreateTask(wsSID string, p CreateTaskParams) (*Task, error) {
 		DateCreated: now, DateUpdated: now, seq: e.nextSeq(), workflow: wf, channel: ch, cfg: cfg,
 		ver: e.created()}
 	ws.tasks.add(sid, t)
-	t.ttlTimer = e.env.Clock.AfterFunc(time.Duration(t.Timeout)*time.Second, func() { e.ttlExpired(ws, t) })
+	t.ttlTimer = e.after(time.Duration(t.Timeout)*time.Second, func() { e.ttlExpired(ws, t) })
 	e.emit(e.taskEvent("task.created", t), sid,
 		"task "+sid+" created in workflow "+wf.FriendlyName+" (channel "+ch.UniqueName+", priority "+strconv.Itoa(prio)+")",
 		taskRefs(t))
@@ -611,11 +611,4 @@ func taskRefsFor(t *Task, extra int) map[string]string {
 		refs["task_queue_sid"], refs["task_queue_name"] = t.TaskQueueSID, t.TaskQueueFriendlyName
 	}
 	return refs
-}
-
-func stopTimer(t *clock.Timer) {
-	if *t != nil {
-		(*t).Stop()
-		*t = nil
-	}
 }

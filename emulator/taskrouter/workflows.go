@@ -34,6 +34,7 @@ const DefaultTaskReservationTimeout = 120
 // routingConfig is a parsed, validated workflow configuration. It is
 // immutable: tasks keep the one they were routed with until re-evaluated.
 type routingConfig struct {
+	text    string // the Configuration it was parsed from (snapshots)
 	filters []*filterConfig
 	def     *targetConfig // default_filter, nil when absent
 	// direct: a task's RoutingTarget (a queue or a worker), not a workflow's
@@ -133,7 +134,7 @@ func parseConfig(ws *Workspace, text string) (*routingConfig, error) {
 	if raw.TaskRouting == nil {
 		return nil, bad("missing task_routing")
 	}
-	cfg := &routingConfig{}
+	cfg := &routingConfig{text: text}
 	for i, f := range raw.TaskRouting.Filters {
 		path := fmt.Sprintf("task_routing.filters[%d]", i)
 		fc := &filterConfig{name: f.FilterFriendlyName}
