@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/cause"
@@ -34,6 +35,15 @@ import (
 type Account struct {
 	SID       string
 	AuthToken string
+	// FriendlyName names the account in the control API's account list.
+	FriendlyName string
+
+	// fixtureRef is how the account's fixture was named (Params): "" for
+	// the emulator's own, a shipped name, a file path or inline YAML.
+	fixtureRef string
+	// removed is set once RemoveAccount took the account out of the
+	// emulator: its tokens all count as expired from then on.
+	removed atomic.Bool
 
 	clock    *clock.Virtual
 	causes   *cause.Tracker
@@ -41,6 +51,7 @@ type Account struct {
 	webhooks *webhook.Dispatcher
 	fixture  *fixture.Fixture
 	log      *slog.Logger
+	faults   faultSet // injected faults (faults.go); Reset re-applies the fixture's
 
 	// admit lets at most admitted goroutines contend for mu; the rest queue
 	// on the channel in order. Under heavy concurrency (64 senders) a mutex
@@ -89,6 +100,9 @@ func newAccount(sid, token string, clk *clock.Virtual, fx *fixture.Fixture, log 
 // running; the timeline and delivery log are cleared.
 func (a *Account) Reset() error {
 	return a.locked(a.causes.New(), func(*Engines) error {
+		if err := a.resetFaults(); err != nil {
+			return err
+		}
 		a.gen++
 		a.timeline.Reset()
 		a.webhooks.Reset()

@@ -56,6 +56,9 @@ func (a tokenAuthenticator) TokenNowFor(p twilsock.Principal) time.Time {
 	if acct, ok := a.e.lookupAccount(p.AccountSID); ok {
 		return acct.TokenNow()
 	}
+	if p.AccountSID != "" { // the account was removed: its sessions end
+		return removedTokenNow
+	}
 	return a.TokenNow()
 }
 

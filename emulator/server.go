@@ -234,7 +234,7 @@ func (e *Emulator) serveAPIUnder(strip, product string, next http.Handler) http.
 		if !ok {
 			sw = &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		}
-		next.ServeHTTP(sw, r2)
+		serveFaulted(next, sw, r2, product) // injected faults (faults_inject.go), else next
 		// One string (one allocation) holds Summary, "METHOD path → Status",
 		// with Type its head; the status refs are shared.
 		summary := r.Method + " " + upath + " → " + http.StatusText(sw.status)

@@ -24,6 +24,9 @@ import (
 // token. A real clock already moves with wall time, so there token time is
 // the wall time at start plus the virtual time elapsed.
 func (a *Account) TokenNow() time.Time {
+	if a.removed.Load() {
+		return removedTokenNow
+	}
 	moved := a.clock.Now().Sub(a.clockEpoch)
 	if a.clock.Mode() == clock.Manual {
 		return time.Now().UTC().Add(moved)
