@@ -85,20 +85,45 @@ type Engines struct {
 }
 
 func newAccount(sid, token string, clk *clock.Virtual, fx *fixture.Fixture, log *slog.Logger) (*Account, error) {
-	causes := cause.NewTracker()
-	tl := timeline.New(clk, causes)
-	a := &Account{SID: sid, AuthToken: token, clock: clk, causes: causes, timeline: tl, fixture: fx, log: log, admit: make(chan struct{}, admitted),
-		webhooks:   webhook.New(token, tl, clk.Now, webhook.WithCauses(causes)),
-		tokenEpoch: time.Now().UTC().Truncate(time.Second), clockEpoch: clk.Now()}
+	a := blankAccount(sid, token, clk, fx, log)
 	if err := a.Reset(); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
+// blankAccount is an account without engines: Reset or restore fills it.
+func blankAccount(sid, token string, clk *clock.Virtual, fx *fixture.Fixture, log *slog.Logger) *Account {
+	causes := cause.NewTracker()
+	tl := timeline.New(clk, causes)
+	return &Account{SID: sid, AuthToken: token, clock: clk, causes: causes, timeline: tl, fixture: fx, log: log, admit: make(chan struct{}, admitted),
+		webhooks:   webhook.New(token, tl, clk.Now, webhook.WithCauses(causes)),
+		tokenEpoch: time.Now().UTC().Truncate(time.Second), clockEpoch: clk.Now()}
+}
+
 // Reset discards all state and re-applies the loaded fixture. The clock keeps
 // running; the timeline and delivery log are cleared.
 func (a *Account) Reset() error {
+	return a.rebuild(func(e env.Env) (Engines, error) { return build(e, a.fixture) })
+}
+
+// restore is Reset from a state snapshot: load fills engines fresh from
+// build(env, nil) (snapshot.go).
+func (a *Account) restore(load func(*Engines) error) error {
+	return a.rebuild(func(e env.Env) (Engines, error) {
+		engines, err := build(e, nil)
+		if err != nil {
+			return Engines{}, err
+		}
+		return engines, load(&engines)
+	})
+}
+
+// rebuild replaces the engines with what newEngines builds, under the lock,
+// in a new generation so timers and later work of the old ones do nothing.
+// On error the account keeps its engines, and timers the failed build armed
+// are disowned by one more generation.
+func (a *Account) rebuild(newEngines func(env.Env) (Engines, error)) error {
 	return a.locked(a.causes.New(), func(*Engines) error {
 		if err := a.resetFaults(); err != nil {
 			return err
@@ -109,8 +134,9 @@ func (a *Account) Reset() error {
 		gen := a.gen
 		e := env.Env{AccountSID: a.SID, AuthToken: a.AuthToken, Clock: &accountClock{a: a, gen: gen},
 			Timeline: a.timeline, Webhooks: a.webhooks, Later: func(c cause.ID, f func()) { a.runLater(gen, c, f) }}
-		engines, err := build(e, a.fixture)
+		engines, err := newEngines(e)
 		if err != nil {
+			a.gen++
 			return err
 		}
 		a.Engines = engines

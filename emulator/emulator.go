@@ -96,6 +96,8 @@ type Emulator struct {
 
 	// media is what the Conversations SDKs uploaded (the media service).
 	media *mcs.Store
+	// state is the state file's bookkeeping (snapshot.go).
+	state stateKeeper
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -138,14 +140,27 @@ func New(opts ...Option) (*Emulator, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	clk := clock.New(o.ClockMode, o.ClockStart)
-	acct, err := newAccount(o.AccountSID, o.AuthToken, clk, o.Fixture, o.Logger)
+	accts, note, err := restoreState(o) // none when there is no state file (yet)
 	if err != nil {
-		clk.Stop()
 		return nil, err
 	}
-	e := &Emulator{opts: o, accounts: map[string]*Account{acct.SID: acct}, accountOrder: []*Account{acct}, primary: acct, log: o.Logger,
+	restored := accts != nil
+	if !restored {
+		clk := clock.New(o.ClockMode, o.ClockStart)
+		acct, err := newAccount(o.AccountSID, o.AuthToken, clk, o.Fixture, o.Logger)
+		if err != nil {
+			clk.Stop()
+			return nil, err
+		}
+		acct.FriendlyName = firstNonEmpty(o.Fixture.Account.FriendlyName, "flexemu account "+acct.SID)
+		accts = []*Account{acct}
+	}
+	e := &Emulator{opts: o, accounts: map[string]*Account{}, accountOrder: accts, primary: accts[0], log: o.Logger,
 		productHosts: map[string]struct{}{}, media: mcs.NewStore(0, 0)}
+	for _, a := range accts {
+		e.accounts[a.SID] = a
+	}
+	e.state.note = note
 	for _, p := range products {
 		e.productHosts[p.Host] = struct{}{}
 	}
@@ -157,6 +172,13 @@ func New(opts ...Option) (*Emulator, error) {
 	ip := net.ParseIP(e.listenHost)
 	e.openHosts = e.listenHost == "" || (ip != nil && ip.IsUnspecified())
 	e.handler = e.routes()
+	if !restored { // a snapshot holds the fixture's accounts already
+		if err := e.addFixtureAccounts(); err != nil {
+			_ = e.Close()
+			return nil, err
+		}
+	}
+	e.state.ready = true
 	return e, nil
 }
 
@@ -234,6 +256,13 @@ func (e *Emulator) Close() error {
 			}
 			e.log.Warn("shutdown abandoned webhooks that were not delivered in time", "account", a.SID,
 				"count", len(abandoned), "by_event_and_url", events)
+		}
+	}
+	// Saved last: nothing serves or delivers any more, so nothing changes under it.
+	if e.state.ready && e.opts.StateFile != "" {
+		if _, serr := e.SaveState(); serr != nil {
+			e.log.Error("the state was not saved on shutdown", "state_file", e.opts.StateFile, "error", serr)
+			err = errors.Join(err, serr)
 		}
 	}
 	return err

@@ -25,6 +25,9 @@ import (
 type Client struct {
 	URL  string // e.g. http://127.0.0.1:7070
 	HTTP *http.Client
+	// Account, when set, is the account (AC…) every account route acts on
+	// (inbound, reset, clock…); empty is the emulator's primary account.
+	Account string
 }
 
 // New returns a client for the emulator at url.
@@ -118,7 +121,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.URL+emulator.ControlPrefix+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+c.prefix(path)+path, body)
 	if err != nil {
 		return fmt.Errorf("bad emulator URL %q: %w", c.URL, err)
 	}

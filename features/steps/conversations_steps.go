@@ -6,80 +6,56 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cucumber/godog"
 	"github.com/flexemu/flexemu/emulator"
 	conversations "github.com/twilio/twilio-go/rest/conversations/v1"
 	flexapi "github.com/twilio/twilio-go/rest/flex/v1"
 	taskrouter "github.com/twilio/twilio-go/rest/taskrouter/v1"
 )
 
-func registerConversationSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^a customer sends "([^"]*)"$`, func(ctx context.Context, body string) error {
-		return customerSends(ctx, "", "", body)
-	})
-	sc.Step(`^a customer sends "([^"]*)" to "([^"]+)"$`, func(ctx context.Context, body, to string) error {
-		return customerSends(ctx, "", to, body)
-	})
-	sc.Step(`^the customer "([^"]+)" sends "([^"]*)" to "([^"]+)"$`, func(ctx context.Context, from, body, to string) error {
-		return customerSends(ctx, from, to, body)
-	})
-	sc.Step(`^a webhook receiver is listening$`, func(ctx context.Context) error {
-		_, err := receiver(ctx)
-		return err
-	})
-	sc.Step(`^the address "([^"]+)" auto-creates conversations with a webhook to the receiver$`, addressWebhookToReceiver)
-	sc.Step(`^the account's post-event webhook points at the receiver for "([^"]+)"$`, globalWebhookToReceiver)
-	sc.Step(`^a backend that sends each new conversation to Flex with workflow "([^"]+)"$`, backendSendsToFlex)
-	sc.Step(`^the receiver should get a validly signed "([^"]+)" webhook for the message "([^"]*)"$`, receiverGotSigned)
-	sc.Step(`^the receiver should get a validly signed "([^"]+)" webhook$`, func(ctx context.Context, event string) error {
-		return receiverGotSigned(ctx, event, "")
-	})
-	sc.Step(`^"([^"]+)" should be a participant of the conversation$`, participantOfConversation)
-	sc.Step(`^"([^"]+)" replies "([^"]*)"$`, func(ctx context.Context, identity, body string) error {
-		w, err := world(ctx)
-		if err != nil {
-			return err
-		}
-		_, err = w.Control.AgentReply(ctx, w.conversationSID, identity, body)
-		return err
-	})
-	sc.Step(`^the customer should receive "([^"]*)"$`, func(ctx context.Context, body string) error {
-		w, err := world(ctx)
-		if err != nil {
-			return err
-		}
-		entries, err := w.Control.Timeline(ctx, 0)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if e.Type == "message.sent" && e.Refs["conversation_sid"] == w.conversationSID && strings.Contains(e.Summary, fmt.Sprintf("%q", body)) {
-				return nil
-			}
-		}
-		return fmt.Errorf("no %q was sent to the customer's channel in conversation %s", body, w.conversationSID)
-	})
-	sc.Step(`^the conversation should have (\d+) messages?$`, func(ctx context.Context, n int) error {
-		w, err := world(ctx)
-		if err != nil {
-			return err
-		}
-		msgs, err := w.Twilio.ConversationsV1.ListConversationMessage(w.conversationSID, nil)
-		if err != nil {
-			return err
-		}
-		if len(msgs) != n {
-			return fmt.Errorf("conversation %s has %d messages, want %d", w.conversationSID, len(msgs), n)
-		}
-		return nil
-	})
+var conversationSteps = []stepDef{
+	{pattern: `^a customer sends "([^"]*)"$`, fn: (*World).aCustomerSends,
+		doc: "an inbound message from the fixture's customer to its first address, through the control API; its conversation and task become the scenario's"},
+	{pattern: `^a customer sends "([^"]*)" to "([^"]+)"$`, fn: (*World).aCustomerSendsTo,
+		doc: "an inbound message to that address"},
+	{pattern: `^the customer "([^"]+)" sends "([^"]*)" to "([^"]+)"$`, fn: (*World).theCustomerSendsTo,
+		doc: "an inbound message from that customer address to that address"},
+	{pattern: `^a webhook receiver is listening$`, fn: (*World).receiverListening,
+		doc: "a local endpoint standing in for your backend: it validates X-Twilio-Signature with twilio-go and keeps every request"},
+	{pattern: `^the address "([^"]+)" auto-creates conversations with a webhook to the receiver$`, fn: (*World).addressWebhookToReceiver,
+		doc: "address configuration auto-creation of type webhook to the receiver (onParticipantAdded, onMessageAdded)"},
+	{pattern: `^the account's post-event webhook points at the receiver for "([^"]+)"$`, fn: (*World).globalWebhookToReceiver,
+		doc: `the account-level (global) Conversations post-event webhook, filters comma-separated ("onConversationAdded,onMessageAdded")`},
+	{pattern: `^a backend that sends each new conversation to Flex with workflow "([^"]+)"$`, fn: (*World).backendSendsToFlex,
+		doc: "the receiver behaves like the setup guide's backend: on onMessageAdded it creates a Flex Interaction and removes the conversation's webhook"},
+	{pattern: `^the receiver should get a validly signed "([^"]+)" webhook for the message "([^"]*)"$`, fn: (*World).receiverGotSigned,
+		doc: "the receiver got that event for that message body, with a valid signature and Twilio's required parameters"},
+	{pattern: `^the receiver should get a validly signed "([^"]+)" webhook$`, fn: (*World).receiverGotSignedEvent,
+		doc: "the receiver got that event with a valid signature and Twilio's required parameters"},
+	{pattern: `^"([^"]+)" should be a participant of the conversation$`, fn: (*World).participantOfConversation,
+		doc: "the identity is a participant of the scenario's conversation"},
+	{pattern: `^"([^"]+)" replies "([^"]*)"$`, fn: (*World).agentReplies,
+		doc: "the identity posts a message in the scenario's conversation (control API agent reply)"},
+	{pattern: `^the customer should receive "([^"]*)"$`, fn: (*World).customerShouldReceive,
+		doc: "a message with exactly that body was sent to the customer's channel in the scenario's conversation (timeline message.sent)"},
+	{pattern: `^the conversation should have (\d+) messages?$`, fn: (*World).conversationHasMessages,
+		doc: "the scenario's conversation has that many messages"},
 }
 
-func customerSends(ctx context.Context, from, to, body string) error {
-	w, err := world(ctx)
-	if err != nil {
-		return err
-	}
+func (w *World) aCustomerSends(ctx context.Context, body string) error {
+	return w.customerSends(ctx, "", "", body)
+}
+
+func (w *World) aCustomerSendsTo(ctx context.Context, body, to string) error {
+	return w.customerSends(ctx, "", to, body)
+}
+
+func (w *World) theCustomerSendsTo(ctx context.Context, from, body, to string) error {
+	return w.customerSends(ctx, from, to, body)
+}
+
+// customerSends sends an inbound message and remembers its conversation,
+// the task it created and what it caused.
+func (w *World) customerSends(ctx context.Context, from, to, body string) error {
 	tr, err := w.Control.Inbound(ctx, emulator.InboundParams{From: from, To: to, Body: body})
 	if err != nil {
 		return err
@@ -94,15 +70,61 @@ func customerSends(ctx context.Context, from, to, body string) error {
 	return nil
 }
 
-func receiver(ctx context.Context) (*Receiver, error) {
-	w, err := world(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (w *World) receiverListening(ctx context.Context) error {
+	w.Receiver()
+	return nil
+}
+
+// Receiver returns the scenario's webhook receiver, starting it on first use.
+func (w *World) Receiver() *Receiver {
 	if w.receiver == nil {
 		w.receiver = NewReceiver(w.Info.AuthToken)
 	}
-	return w.receiver, nil
+	return w.receiver
+}
+
+func (w *World) agentReplies(ctx context.Context, identity, body string) error {
+	_, err := w.Control.AgentReply(ctx, w.conversationSID, identity, body)
+	return err
+}
+
+// customerShouldReceive looks for message.sent entries of the scenario's
+// conversation, then reads those messages' bodies through the API: the
+// entry's summary is for people and may change.
+func (w *World) customerShouldReceive(ctx context.Context, body string) error {
+	entries, err := w.Control.Timeline(ctx, 0)
+	if err != nil {
+		return err
+	}
+	sent := map[string]bool{}
+	for _, e := range entries {
+		if e.Type == "message.sent" && e.Refs["conversation_sid"] == w.conversationSID {
+			sent[e.SID] = true
+		}
+	}
+	if len(sent) > 0 {
+		msgs, err := w.Twilio.ConversationsV1.ListConversationMessage(w.conversationSID, nil)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if sent[str(m.Sid)] && str(m.Body) == body {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("no %q was sent to the customer's channel in conversation %s (%d messages sent to it)", body, w.conversationSID, len(sent))
+}
+
+func (w *World) conversationHasMessages(ctx context.Context, n int) error {
+	msgs, err := w.Twilio.ConversationsV1.ListConversationMessage(w.conversationSID, nil)
+	if err != nil {
+		return err
+	}
+	if len(msgs) != n {
+		return fmt.Errorf("conversation %s has %d messages, want %d", w.conversationSID, len(msgs), n)
+	}
+	return nil
 }
 
 // AddressSID returns the IG SID of the address configuration for address.
@@ -119,15 +141,8 @@ func (w *World) AddressSID(address string) (string, error) {
 	return "", fmt.Errorf("no address configuration for %s", address)
 }
 
-func addressWebhookToReceiver(ctx context.Context, address string) error {
-	w, err := world(ctx)
-	if err != nil {
-		return err
-	}
-	rc, err := receiver(ctx)
-	if err != nil {
-		return err
-	}
+func (w *World) addressWebhookToReceiver(ctx context.Context, address string) error {
+	rc := w.Receiver()
 	sid, err := w.AddressSID(address)
 	if err != nil {
 		return err
@@ -142,33 +157,19 @@ func addressWebhookToReceiver(ctx context.Context, address string) error {
 
 // globalWebhookToReceiver sets the account-level (global) Conversations
 // webhook, which receives onConversationAdded among others.
-func globalWebhookToReceiver(ctx context.Context, filters string) error {
-	w, err := world(ctx)
-	if err != nil {
-		return err
-	}
-	rc, err := receiver(ctx)
-	if err != nil {
-		return err
-	}
+func (w *World) globalWebhookToReceiver(ctx context.Context, filters string) error {
+	rc := w.Receiver()
 	p := &conversations.UpdateConfigurationWebhookParams{}
 	p.SetPostWebhookUrl(rc.URL() + "/global").SetMethod("POST").SetFilters(strings.Split(filters, ","))
-	_, err = w.Twilio.ConversationsV1.UpdateConfigurationWebhook(p)
+	_, err := w.Twilio.ConversationsV1.UpdateConfigurationWebhook(p)
 	return err
 }
 
 // backendSendsToFlex makes the receiver behave like the setup doc's
 // backend: on onMessageAdded it creates a Flex Interaction for the
 // conversation and removes the conversation's webhook, as Twilio's samples do.
-func backendSendsToFlex(ctx context.Context, workflowName string) error {
-	w, err := world(ctx)
-	if err != nil {
-		return err
-	}
-	rc, err := receiver(ctx)
-	if err != nil {
-		return err
-	}
+func (w *World) backendSendsToFlex(ctx context.Context, workflowName string) error {
+	rc := w.Receiver()
 	ws, wf, err := w.WorkflowSID(workflowName)
 	if err != nil {
 		return err
@@ -214,11 +215,12 @@ func (w *World) WorkflowSID(name string) (ws, wf string, err error) {
 	return "", "", fmt.Errorf("no workflow named %q", name)
 }
 
-func receiverGotSigned(ctx context.Context, event, body string) error {
-	rc, err := receiver(ctx)
-	if err != nil {
-		return err
-	}
+func (w *World) receiverGotSignedEvent(ctx context.Context, event string) error {
+	return w.receiverGotSigned(ctx, event, "")
+}
+
+func (w *World) receiverGotSigned(ctx context.Context, event, body string) error {
+	rc := w.Receiver()
 	var seen []string
 	for _, r := range rc.Requests() {
 		seen = append(seen, r.Params["EventType"])
@@ -245,11 +247,7 @@ func receiverGotSigned(ctx context.Context, event, body string) error {
 	return fmt.Errorf("no %s for %q among %d webhooks received (%s)", event, body, len(seen), strings.Join(seen, ", "))
 }
 
-func participantOfConversation(ctx context.Context, identity string) error {
-	w, err := world(ctx)
-	if err != nil {
-		return err
-	}
+func (w *World) participantOfConversation(ctx context.Context, identity string) error {
 	parts, err := w.Twilio.ConversationsV1.ListConversationParticipant(w.conversationSID, nil)
 	if err != nil {
 		return err

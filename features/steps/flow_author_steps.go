@@ -5,23 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/cucumber/godog"
 	"github.com/flexemu/flexemu/emulator/studio"
-	conversations "github.com/twilio/twilio-go/rest/conversations/v1"
 	studiov2 "github.com/twilio/twilio-go/rest/studio/v2"
-	taskrouter "github.com/twilio/twilio-go/rest/taskrouter/v1"
 )
 
 // Steps for teams that own Studio flows: deploy an exported flow JSON onto
@@ -44,175 +36,135 @@ import (
 // task_channel_sids.chat with the "chat" task channel's SID; WORKSPACE_SID
 // and ACCOUNT_SID; and any name set with `the flow placeholder "NAME" is
 // "VALUE"`. Other ${…} are left as they are.
-func registerFlowAuthorSteps(sc *godog.ScenarioContext) {
-	sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
-		fa := &flowAuthor{featureDir: filepath.Dir(s.Uri), answers: map[string]widgetAnswer{},
-			calls: map[string][]WidgetCall{}, placeholders: map[string]string{}, flows: map[string]string{}}
-		return context.WithValue(ctx, flowAuthorKey{}, fa), nil
-	})
-	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
-		if fa, _ := ctx.Value(flowAuthorKey{}).(*flowAuthor); fa != nil {
-			fa.close()
-		}
-		return ctx, nil
-	})
-
-	sc.Step(`^the flow placeholder "([^"]+)" is "([^"]*)"$`, func(ctx context.Context, name, value string) error {
-		fa, err := flowAuthorState(ctx)
-		if err != nil {
-			return err
-		}
-		fa.placeholders[name] = value
-		return nil
-	})
-	sc.Step(`^the flow "([^"]+)" handles "([^"]+)"$`, deployFlow)
-	sc.Step(`^the (?:HTTP|Function|function) widget "([^"]+)" answers (\d{3}) with JSON:$`, func(ctx context.Context, name string, status int, doc *godog.DocString) error {
-		body := strings.TrimSpace(doc.Content)
-		if !json.Valid([]byte(body)) {
-			return fmt.Errorf("the answer for widget %q is not valid JSON:\n%s", name, body)
-		}
-		return declareAnswer(ctx, name, widgetAnswer{status: status, body: body, contentType: "application/json"})
-	})
-	sc.Step(`^the (?:HTTP|Function|function) widget "([^"]+)" answers (\d{3})$`, func(ctx context.Context, name string, status int) error {
-		return declareAnswer(ctx, name, widgetAnswer{status: status})
-	})
-	sc.Step(`^the Studio execution should pass through ((?:"[^"]+"(?:,\s*|\s+and\s+)?)+)$`, func(ctx context.Context, list string) error {
-		return executionPath(ctx, quotedItems(list), false)
-	})
-	sc.Step(`^the Studio execution should have taken the path ((?:"[^"]+"(?:,\s*|\s+and\s+)?)+)$`, func(ctx context.Context, list string) error {
-		return executionPath(ctx, quotedItems(list), true)
-	})
-	sc.Step(`^the Studio execution should be "(active|ended)"$`, func(ctx context.Context, status string) error {
-		w, ex, err := latestExecution(ctx)
-		if err != nil {
-			return err
-		}
-		got, err := w.Twilio.StudioV2.FetchExecution(ex.flowSID, ex.sid)
-		if err != nil {
-			return err
-		}
-		if str(got.Status) != status {
-			return fmt.Errorf("execution %s of flow %s is %q, want %q", ex.sid, ex.flowSID, str(got.Status), status)
-		}
-		return nil
-	})
-	sc.Step(`^the widget "([^"]+)" should have output "([^"]+)" equal to "([^"]*)"$`, func(ctx context.Context, widget, key, want string) error {
-		ectx, ex, err := executionContext(ctx)
-		if err != nil {
-			return err
-		}
-		all, _ := ctxLookup(ectx, "widgets")
-		m, _ := all.(map[string]any)
-		outputs, found := m[widget]
-		if !found {
-			return fmt.Errorf("widget %q has no outputs in execution %s (widgets with outputs: %s)", widget, ex.sid, ctxKeys(all))
-		}
-		got, found := ctxLookup(outputs, key)
-		if !found {
-			return fmt.Errorf("widget %q has no output %q in execution %s; its outputs: %s", widget, key, ex.sid, ctxShow(outputs))
-		}
-		if ctxShow(got) != want {
-			return fmt.Errorf("widget %q output %q is %q, want %q (outputs: %s)", widget, key, ctxShow(got), want, ctxShow(outputs))
-		}
-		return nil
-	})
-	sc.Step(`^the flow variable "([^"]+)" should be "([^"]*)"$`, func(ctx context.Context, name, want string) error {
-		ectx, ex, err := executionContext(ctx)
-		if err != nil {
-			return err
-		}
-		vars, _ := ctxLookup(ectx, "flow.variables")
-		got, found := ctxLookup(vars, name)
-		if m, ok := vars.(map[string]any); ok {
-			if v, direct := m[name]; direct {
-				got, found = v, true
-			}
-		}
-		if !found {
-			return fmt.Errorf("execution %s has no flow variable %q; flow.variables: %s", ex.sid, name, ctxShow(vars))
-		}
-		if ctxShow(got) != want {
-			return fmt.Errorf("flow variable %q is %q, want %q (flow.variables: %s)", name, ctxShow(got), want, ctxShow(vars))
-		}
-		return nil
-	})
-	sc.Step(`^the customer should have received "([^"]*)" from the flow$`, customerReceivedFromFlow)
-	sc.Step(`^the (?:HTTP|Function|function) widget "([^"]+)" should have been called(?: with "([^"]*)")?$`, func(ctx context.Context, name, want string) error {
-		return widgetCalledWith(ctx, name, want, false)
-	})
-	sc.Step(`^the (?:HTTP|Function|function) widget "([^"]+)" should have been called with:$`, func(ctx context.Context, name string, doc *godog.DocString) error {
-		return widgetCalledWith(ctx, name, strings.TrimSpace(doc.Content), true)
-	})
-	sc.Step(`^the (?:HTTP|Function|function) widget "([^"]+)" should not have been called$`, func(ctx context.Context, name string) error {
-		fa, err := settledFlowAuthor(ctx)
-		if err != nil {
-			return err
-		}
-		if calls := fa.widgetCalls(name); len(calls) > 0 {
-			return fmt.Errorf("widget %q was called %d time(s); first: %s", name, len(calls), calls[0])
-		}
-		return nil
-	})
+var flowAuthorSteps = []stepDef{
+	{pattern: `^the flow placeholder "([^"]+)" is "([^"]*)"$`, fn: (*World).flowPlaceholder,
+		doc: "fills ${NAME} in flow files deployed after it (wins over the account's own placeholders)"},
+	{pattern: `^the flow "([^"]+)" handles "([^"]+)"$`, fn: (*World).deployFlow,
+		doc: "creates a published flow from the file (relative to the feature file, the working directory or the module root; a Console export or a Flow resource) and routes the address to it (auto-creation type studio)"},
+	{pattern: `^the (?:HTTP|Function|function) widget "([^"]+)" answers (\d{3}) with JSON:$`, fn: (*World).widgetAnswersJSON,
+		doc: "the widget mock answers that make-http-request or run-function widget with that status and the docstring's JSON"},
+	{pattern: `^the (?:HTTP|Function|function) widget "([^"]+)" answers (\d{3})$`, fn: (*World).widgetAnswersStatus,
+		doc: "the widget mock answers that widget with that status and no body"},
+	{pattern: `^the Studio execution should pass through ((?:"[^"]+"(?:,\s*|\s+and\s+)?)+)$`, fn: (*World).executionPassesThrough,
+		doc: "the latest execution went through these widgets in this order (others may lie between)"},
+	{pattern: `^the Studio execution should have taken the path ((?:"[^"]+"(?:,\s*|\s+and\s+)?)+)$`, fn: (*World).executionTookPath,
+		doc: "the latest execution went through exactly these widgets"},
+	{pattern: `^the Studio execution should be "(active|ended)"$`, fn: (*World).executionStatus,
+		doc: "the latest execution's status"},
+	{pattern: `^the widget "([^"]+)" should have output "([^"]+)" equal to "([^"]*)"$`, fn: (*World).widgetOutput,
+		doc: "widgets.NAME.<dotted path> in the latest execution's context (numbers as 200, objects as JSON)"},
+	{pattern: `^the flow variable "([^"]+)" should be "([^"]*)"$`, fn: (*World).flowVariable,
+		doc: "flow.variables.NAME in the latest execution's context"},
+	{pattern: `^the customer should have received "([^"]*)" from the flow$`, fn: (*World).customerReceivedFromFlow,
+		doc: "the flow posted that message in the conversation (a widget's outbound.Sid, or authored system or by the Twilio-side address)"},
+	{pattern: `^the (?:HTTP|Function|function) widget "([^"]+)" should have been called(?: with "([^"]*)")?$`, fn: (*World).widgetCalled,
+		doc: "the widget called the mock; with \"…\": a substring of a call's body or query, or a key=value parameter (JSON bodies flattened to dotted keys)"},
+	{pattern: `^the (?:HTTP|Function|function) widget "([^"]+)" should have been called with:$`, fn: (*World).widgetCalledWithDoc,
+		doc: "a call's JSON body (or parameters) holds the docstring's JSON object; other docstrings as with \"…\""},
+	{pattern: `^the (?:HTTP|Function|function) widget "([^"]+)" should not have been called$`, fn: (*World).widgetNotCalled,
+		doc: "the widget never called the mock"},
 }
 
-type flowAuthorKey struct{}
-
-// flowAuthor is the flow-author steps' per-scenario state.
-type flowAuthor struct {
-	featureDir   string
-	placeholders map[string]string
-	flows        map[string]string // address → FW… deployed on it
-	lastFlow     string
-
-	mu      sync.Mutex
-	mock    *httptest.Server
-	answers map[string]widgetAnswer
-	calls   map[string][]WidgetCall
+func (w *World) flowPlaceholder(ctx context.Context, name, value string) error {
+	w.flow.placeholders[name] = value
+	return nil
 }
 
-type widgetAnswer struct {
-	status            int
-	body, contentType string
-}
-
-// WidgetCall is one request a make-http-request or run-function widget
-// made to the scenario's widget mock.
-type WidgetCall struct {
-	Method, ContentType, Query, Body string
-	// Params are the query and form parameters (GET, form POST, run-function).
-	Params url.Values
-}
-
-func (c WidgetCall) String() string {
-	s := c.Method
-	if c.Query != "" {
-		s += " ?" + c.Query
+func (w *World) widgetAnswersJSON(ctx context.Context, name string, status int, doc *godog.DocString) error {
+	body := strings.TrimSpace(doc.Content)
+	if !json.Valid([]byte(body)) {
+		return fmt.Errorf("the answer for widget %q is not valid JSON:\n%s", name, body)
 	}
-	if c.Body != "" {
-		s += " " + c.Body
-	}
-	return s
+	w.flow.declare(name, widgetAnswer{status: status, body: body, contentType: "application/json"})
+	return nil
 }
 
-func flowAuthorState(ctx context.Context) (*flowAuthor, error) {
-	fa, _ := ctx.Value(flowAuthorKey{}).(*flowAuthor)
-	if fa == nil {
-		return nil, errors.New("flexemu steps: no flow author state in context; call steps.Register(sc)")
-	}
-	return fa, nil
+func (w *World) widgetAnswersStatus(ctx context.Context, name string, status int) error {
+	w.flow.declare(name, widgetAnswer{status: status})
+	return nil
 }
 
-// settledFlowAuthor waits for the emulator's webhooks (HTTP widgets
-// included) to settle and returns the state.
-func settledFlowAuthor(ctx context.Context) (*flowAuthor, error) {
-	w, err := world(ctx)
+func (w *World) executionPassesThrough(ctx context.Context, list string) error {
+	return w.executionPath(ctx, quotedItems(list), false)
+}
+
+func (w *World) executionTookPath(ctx context.Context, list string) error {
+	return w.executionPath(ctx, quotedItems(list), true)
+}
+
+func (w *World) executionStatus(ctx context.Context, status string) error {
+	ex, err := w.latestExecution(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := settleFlow(ctx, w); err != nil {
-		return nil, err
+	got, err := w.Twilio.StudioV2.FetchExecution(ex.flowSID, ex.sid)
+	if err != nil {
+		return err
 	}
-	return flowAuthorState(ctx)
+	if str(got.Status) != status {
+		return fmt.Errorf("execution %s of flow %s is %q, want %q", ex.sid, ex.flowSID, str(got.Status), status)
+	}
+	return nil
+}
+
+func (w *World) widgetOutput(ctx context.Context, widget, key, want string) error {
+	ectx, ex, err := w.executionContext(ctx)
+	if err != nil {
+		return err
+	}
+	all, _ := ctxLookup(ectx, "widgets")
+	m, _ := all.(map[string]any)
+	outputs, found := m[widget]
+	if !found {
+		return fmt.Errorf("widget %q has no outputs in execution %s (widgets with outputs: %s)", widget, ex.sid, ctxKeys(all))
+	}
+	got, found := ctxLookup(outputs, key)
+	if !found {
+		return fmt.Errorf("widget %q has no output %q in execution %s; its outputs: %s", widget, key, ex.sid, ctxShow(outputs))
+	}
+	if ctxShow(got) != want {
+		return fmt.Errorf("widget %q output %q is %q, want %q (outputs: %s)", widget, key, ctxShow(got), want, ctxShow(outputs))
+	}
+	return nil
+}
+
+func (w *World) flowVariable(ctx context.Context, name, want string) error {
+	ectx, ex, err := w.executionContext(ctx)
+	if err != nil {
+		return err
+	}
+	vars, _ := ctxLookup(ectx, "flow.variables")
+	got, found := ctxLookup(vars, name)
+	if m, ok := vars.(map[string]any); ok {
+		if v, direct := m[name]; direct {
+			got, found = v, true
+		}
+	}
+	if !found {
+		return fmt.Errorf("execution %s has no flow variable %q; flow.variables: %s", ex.sid, name, ctxShow(vars))
+	}
+	if ctxShow(got) != want {
+		return fmt.Errorf("flow variable %q is %q, want %q (flow.variables: %s)", name, ctxShow(got), want, ctxShow(vars))
+	}
+	return nil
+}
+
+func (w *World) widgetCalled(ctx context.Context, name, want string) error {
+	return w.widgetCalledWith(ctx, name, want, false)
+}
+
+func (w *World) widgetCalledWithDoc(ctx context.Context, name string, doc *godog.DocString) error {
+	return w.widgetCalledWith(ctx, name, strings.TrimSpace(doc.Content), true)
+}
+
+func (w *World) widgetNotCalled(ctx context.Context, name string) error {
+	if err := w.settleFlow(ctx); err != nil {
+		return err
+	}
+	if calls := w.flow.widgetCalls(name); len(calls) > 0 {
+		return fmt.Errorf("widget %q was called %d time(s); first: %s", name, len(calls), calls[0])
+	}
+	return nil
 }
 
 // settleFlow waits for the emulator's webhooks (HTTP widgets included) and
@@ -222,7 +174,7 @@ func settledFlowAuthor(ctx context.Context) (*flowAuthor, error) {
 // (the reaction to the answer does not carry the message's cause), so
 // customerSends did not see its Send to Flex. Task steps that follow any
 // flow-author Then step see that task.
-func settleFlow(ctx context.Context, w *World) error {
+func (w *World) settleFlow(ctx context.Context) error {
 	if err := w.Control.Settle(ctx); err != nil {
 		return err
 	}
@@ -250,87 +202,10 @@ func settleFlow(ctx context.Context, w *World) error {
 	return nil
 }
 
-func (fa *flowAuthor) close() {
-	fa.mu.Lock()
-	defer fa.mu.Unlock()
-	if fa.mock != nil {
-		fa.mock.Close()
-		fa.mock = nil
-	}
-}
-
-// mockURL starts the widget mock on first use and returns its base URL.
-func (fa *flowAuthor) mockURL() string {
-	fa.mu.Lock()
-	defer fa.mu.Unlock()
-	if fa.mock == nil {
-		fa.mock = httptest.NewServer(http.HandlerFunc(fa.serve))
-	}
-	return fa.mock.URL
-}
-
-func (fa *flowAuthor) serve(w http.ResponseWriter, r *http.Request) {
-	name, ok := strings.CutPrefix(r.URL.EscapedPath(), "/widgets/")
-	if ok {
-		name, _ = url.PathUnescape(name)
-	}
-	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	call := WidgetCall{Method: r.Method, ContentType: r.Header.Get("Content-Type"), Query: r.URL.RawQuery,
-		Body: string(raw), Params: r.URL.Query()}
-	if strings.HasPrefix(call.ContentType, "application/x-www-form-urlencoded") {
-		if form, err := url.ParseQuery(string(raw)); err == nil {
-			for k, vs := range form {
-				call.Params[k] = append(call.Params[k], vs...)
-			}
-		}
-	}
-	fa.mu.Lock()
-	fa.calls[name] = append(fa.calls[name], call)
-	answer, declared := fa.answers[name]
-	fa.mu.Unlock()
-	if !ok || !declared {
-		answer = widgetAnswer{status: http.StatusNotFound, contentType: "application/json",
-			body: fmt.Sprintf(`{"message": %q}`, fmt.Sprintf("flexemu widget mock: no answer declared for widget %q "+
-				`(add: Given the HTTP widget "%s" answers 200 with JSON:)`, name, name))}
-	}
-	if answer.contentType != "" {
-		w.Header().Set("Content-Type", answer.contentType)
-	}
-	w.WriteHeader(answer.status)
-	_, _ = io.WriteString(w, answer.body)
-}
-
-func (fa *flowAuthor) widgetCalls(name string) []WidgetCall {
-	fa.mu.Lock()
-	defer fa.mu.Unlock()
-	return append([]WidgetCall(nil), fa.calls[name]...)
-}
-
-func declareAnswer(ctx context.Context, name string, a widgetAnswer) error {
-	fa, err := flowAuthorState(ctx)
-	if err != nil {
-		return err
-	}
-	fa.mockURL()
-	fa.mu.Lock()
-	fa.answers[name] = a
-	fa.mu.Unlock()
-	return nil
-}
-
-// --- deploying ---------------------------------------------------------------
-
 // deployFlow creates a published flow from the file at path and routes
 // address to it, replacing the address's configuration if it has one.
-func deployFlow(ctx context.Context, path, address string) error {
-	w, err := world(ctx)
-	if err != nil {
-		return err
-	}
-	fa, err := flowAuthorState(ctx)
-	if err != nil {
-		return err
-	}
+func (w *World) deployFlow(ctx context.Context, path, address string) error {
+	fa := w.flow
 	file, err := fa.resolve(path)
 	if err != nil {
 		return err
@@ -374,7 +249,7 @@ func deployFlow(ctx context.Context, path, address string) error {
 		}
 		return fmt.Errorf("creating flow %s: %w", path, err)
 	}
-	if err := routeAddressToFlow(w, address, *flow.Sid, name); err != nil {
+	if err := w.routeAddressToFlow(address, *flow.Sid, name); err != nil {
 		return err
 	}
 	fa.flows[address] = *flow.Sid
@@ -382,236 +257,43 @@ func deployFlow(ctx context.Context, path, address string) error {
 	return nil
 }
 
-// resolve finds path relative to the feature file's folder, the working
-// directory or the module root.
-func (fa *flowAuthor) resolve(path string) (string, error) {
-	if filepath.IsAbs(path) {
-		return path, nil
-	}
-	tried := []string{filepath.Join(fa.featureDir, path), path}
-	if root := moduleRoot(); root != "" {
-		tried = append(tried, filepath.Join(root, path))
-	}
-	tried = dedupeStrings(tried)
-	for _, p := range tried {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("flow file %q not found (tried %s)", path, strings.Join(tried, ", "))
-}
-
-func moduleRoot() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
-var placeholderRE = regexp.MustCompile(`\$\{\s*([A-Za-z0-9_.\-]+)\s*\}`)
-
-// fillPlaceholders replaces the ${NAME}s it knows (JSON-escaped, as they
-// stand inside JSON strings) and leaves the others.
-func (fa *flowAuthor) fillPlaceholders(w *World, text string) (string, error) {
-	if !placeholderRE.MatchString(text) {
-		return text, nil
-	}
-	var account map[string]string
-	var accountErr error
-	var loaded bool
-	known := func(name string) (string, bool) {
-		if v, ok := fa.placeholders[name]; ok {
-			return v, true
-		}
-		if !loaded {
-			account, accountErr = accountPlaceholders(w)
-			loaded = true
-		}
-		switch {
-		case name == "WORKFLOW_SID" || strings.HasPrefix(name, "WORKFLOW_SID_") || strings.HasPrefix(name, "workflow_sids."):
-			name = "WORKFLOW_SID"
-		case name == "task_channel_sids.chat":
-			name = "CHAT_CHANNEL_SID"
-		}
-		v, ok := account[name]
-		return v, ok && v != ""
-	}
-	out := placeholderRE.ReplaceAllStringFunc(text, func(m string) string {
-		v, ok := known(placeholderRE.FindStringSubmatch(m)[1])
-		if !ok {
-			return m
-		}
-		b, _ := json.Marshal(v)
-		return string(b[1 : len(b)-1])
-	})
-	if accountErr != nil {
-		return "", fmt.Errorf("reading the account's workflow and task channel for placeholders: %w", accountErr)
-	}
-	return out, nil
-}
-
-// accountPlaceholders reads the account's default workflow and chat task
-// channel from TaskRouter.
-func accountPlaceholders(w *World) (map[string]string, error) {
-	out := map[string]string{"ACCOUNT_SID": w.Info.AccountSID}
-	ws := ""
-	if w.Info.Workspace != nil {
-		ws = w.Info.Workspace.SID
-	}
-	if ws == "" {
-		spaces, err := w.Twilio.TaskrouterV1.ListWorkspace(nil)
-		if err != nil {
-			return nil, err
-		}
-		if len(spaces) == 0 {
-			return out, nil
-		}
-		ws = str(spaces[0].Sid)
-	}
-	out["WORKSPACE_SID"] = ws
-	flows, err := w.Twilio.TaskrouterV1.ListWorkflow(ws, &taskrouter.ListWorkflowParams{})
-	if err != nil {
-		return nil, err
-	}
-	for i, f := range flows {
-		if i == 0 || str(f.FriendlyName) == "Assign to Anyone" {
-			out["WORKFLOW_SID"] = str(f.Sid)
-		}
-	}
-	channels, err := w.Twilio.TaskrouterV1.ListTaskChannel(ws, nil)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range channels {
-		if str(c.UniqueName) == "chat" {
-			out["CHAT_CHANNEL_SID"] = str(c.Sid)
-		}
-	}
-	return out, nil
-}
-
-// rewriteHTTPWidgets points every make-http-request and run-function
-// widget at the widget mock, keeping the original query string.
-func (fa *flowAuthor) rewriteHTTPWidgets(def map[string]any) {
-	states, _ := def["states"].([]any)
-	for _, s := range states {
-		st, _ := s.(map[string]any)
-		typ, _ := st["type"].(string)
-		name, _ := st["name"].(string)
-		if typ != "make-http-request" && typ != "run-function" {
-			continue
-		}
-		props, _ := st["properties"].(map[string]any)
-		if props == nil {
-			props = map[string]any{}
-			st["properties"] = props
-		}
-		target := fa.mockURL() + "/widgets/" + url.PathEscape(name)
-		if old, _ := props["url"].(string); strings.Contains(old, "?") {
-			target += old[strings.Index(old, "?"):]
-		}
-		props["url"] = target
-	}
-}
-
-// routeAddressToFlow replaces address's configuration (or creates one) with
-// auto-creation of type studio to flowSID.
-func routeAddressToFlow(w *World, address, flowSID, flowName string) error {
-	addrs, err := w.Twilio.ConversationsV1.ListConfigurationAddress(nil)
-	if err != nil {
-		return err
-	}
-	typ := ""
-	for _, a := range addrs {
-		if str(a.Address) != address {
-			continue
-		}
-		typ = str(a.Type)
-		if err := w.Twilio.ConversationsV1.DeleteConfigurationAddress(str(a.Sid)); err != nil {
-			return fmt.Errorf("replacing the address configuration of %s: %w", address, err)
-		}
-	}
-	if typ == "" {
-		if typ, err = addressType(address); err != nil {
-			return err
-		}
-	}
-	p := &conversations.CreateConfigurationAddressParams{}
-	p.SetType(typ).SetAddress(address).SetFriendlyName(flowName).
-		SetAutoCreationEnabled(true).SetAutoCreationType("studio").SetAutoCreationStudioFlowSid(flowSID)
-	if _, err := w.Twilio.ConversationsV1.CreateConfigurationAddress(p); err != nil {
-		return fmt.Errorf("routing %s to flow %s: %w", address, flowSID, err)
-	}
-	return nil
-}
-
-// addressType is the address configuration type of an address.
-func addressType(address string) (string, error) {
-	if prefix, _, ok := strings.Cut(address, ":"); ok {
-		switch prefix {
-		case "whatsapp", "messenger", "gbm", "rcs", "apple":
-			return prefix, nil
-		}
-	}
-	if strings.Contains(address, "@") {
-		return "email", nil
-	}
-	if regexp.MustCompile(`^\+[0-9]{6,15}$`).MatchString(address) {
-		return "sms", nil
-	}
-	return "", fmt.Errorf("cannot tell the channel of address %q (use +E.164, whatsapp:+…, messenger:…, an email address…)", address)
-}
-
-// --- executions --------------------------------------------------------------
-
 type executionRef struct{ flowSID, sid string }
 
 // latestExecution is the newest execution started in the scenario's
 // conversation (the last customer message's), or, without one, the newest
 // execution of the flow the scenario deployed last.
-func latestExecution(ctx context.Context) (*World, executionRef, error) {
-	fa, err := settledFlowAuthor(ctx)
-	if err != nil {
-		return nil, executionRef{}, err
+func (w *World) latestExecution(ctx context.Context) (executionRef, error) {
+	if err := w.settleFlow(ctx); err != nil {
+		return executionRef{}, err
 	}
-	w, _ := world(ctx)
+	fa := w.flow
 	if w.conversationSID != "" {
 		entries, err := w.Control.Timeline(ctx, 0)
 		if err != nil {
-			return nil, executionRef{}, err
+			return executionRef{}, err
 		}
 		for i := len(entries) - 1; i >= 0; i-- {
 			e := entries[i]
 			if e.Product == "studio" && e.Type == "execution.created" && e.Refs["conversation_sid"] == w.conversationSID {
-				return w, executionRef{flowSID: e.Refs["flow_sid"], sid: e.SID}, nil
+				return executionRef{flowSID: e.Refs["flow_sid"], sid: e.SID}, nil
 			}
 		}
 	}
 	if fa.lastFlow != "" {
 		exs, err := w.Twilio.StudioV2.ListExecution(fa.lastFlow, &studiov2.ListExecutionParams{})
 		if err != nil {
-			return nil, executionRef{}, err
+			return executionRef{}, err
 		}
 		if len(exs) > 0 {
-			return w, executionRef{flowSID: fa.lastFlow, sid: str(exs[0].Sid)}, nil
+			return executionRef{flowSID: fa.lastFlow, sid: str(exs[0].Sid)}, nil
 		}
-		return nil, executionRef{}, fmt.Errorf("flow %s has no execution (conversation %q)", fa.lastFlow, w.conversationSID)
+		return executionRef{}, fmt.Errorf("flow %s has no execution (conversation %q)", fa.lastFlow, w.conversationSID)
 	}
-	return nil, executionRef{}, fmt.Errorf("no Studio execution in conversation %q and no flow deployed in this scenario", w.conversationSID)
+	return executionRef{}, fmt.Errorf("no Studio execution in conversation %q and no flow deployed in this scenario", w.conversationSID)
 }
 
 // executionSteps returns an execution's steps oldest first.
-func executionSteps(w *World, ex executionRef) ([]studiov2.StudioV2ExecutionStep, error) {
+func (w *World) executionSteps(ex executionRef) ([]studiov2.StudioV2ExecutionStep, error) {
 	steps, err := w.Twilio.StudioV2.ListExecutionStep(ex.flowSID, ex.sid, &studiov2.ListExecutionStepParams{})
 	if err != nil {
 		return nil, err
@@ -627,12 +309,12 @@ func executionSteps(w *World, ex executionRef) ([]studiov2.StudioV2ExecutionStep
 
 // executionPath checks the widgets the latest execution went through:
 // want in order (others may lie between) or, exact, all of them.
-func executionPath(ctx context.Context, want []string, exact bool) error {
-	w, ex, err := latestExecution(ctx)
+func (w *World) executionPath(ctx context.Context, want []string, exact bool) error {
+	ex, err := w.latestExecution(ctx)
 	if err != nil {
 		return err
 	}
-	steps, err := executionSteps(w, ex)
+	steps, err := w.executionSteps(ex)
 	if err != nil {
 		return err
 	}
@@ -673,8 +355,8 @@ func executionPath(ctx context.Context, want []string, exact bool) error {
 	return nil
 }
 
-func executionContext(ctx context.Context) (any, executionRef, error) {
-	w, ex, err := latestExecution(ctx)
+func (w *World) executionContext(ctx context.Context) (any, executionRef, error) {
+	ex, err := w.latestExecution(ctx)
 	if err != nil {
 		return nil, ex, err
 	}
@@ -693,12 +375,8 @@ func executionContext(ctx context.Context) (any, executionRef, error) {
 // sent (widgets.*.outbound.Sid), or one authored as Studio authors them,
 // "system" (a send widget with no from) or the Twilio-side address (from
 // {{flow.channel.address}}).
-func customerReceivedFromFlow(ctx context.Context, body string) error {
-	w, err := world(ctx)
-	if err != nil {
-		return err
-	}
-	if err := settleFlow(ctx, w); err != nil {
+func (w *World) customerReceivedFromFlow(ctx context.Context, body string) error {
+	if err := w.settleFlow(ctx); err != nil {
 		return err
 	}
 	if w.conversationSID == "" {
@@ -720,7 +398,7 @@ func customerReceivedFromFlow(ctx context.Context, body string) error {
 		}
 	}
 	sentByWidgets := map[string]bool{}
-	if ectx, _, err := executionContext(ctx); err == nil {
+	if ectx, _, err := w.executionContext(ctx); err == nil {
 		all, _ := ctxLookup(ectx, "widgets")
 		widgets, _ := all.(map[string]any)
 		for _, out := range widgets {
@@ -753,21 +431,13 @@ func customerReceivedFromFlow(ctx context.Context, body string) error {
 // (or parameters) hold those values; otherwise a request whose body, query
 // or any "key=value" parameter (JSON bodies flattened with dotted keys)
 // contains want.
-func widgetCalledWith(ctx context.Context, name, want string, doc bool) error {
-	fa, err := settledFlowAuthor(ctx)
-	if err != nil {
+func (w *World) widgetCalledWith(ctx context.Context, name, want string, doc bool) error {
+	if err := w.settleFlow(ctx); err != nil {
 		return err
 	}
-	calls := fa.widgetCalls(name)
+	calls := w.flow.widgetCalls(name)
 	if len(calls) == 0 {
-		fa.mu.Lock()
-		var called []string
-		for n := range fa.calls {
-			called = append(called, n)
-		}
-		fa.mu.Unlock()
-		sort.Strings(called)
-		return fmt.Errorf("widget %q was never called (widgets that called the mock: %s)", name, quoteList(called))
+		return fmt.Errorf("widget %q was never called (widgets that called the mock: %s)", name, quoteList(w.flow.calledWidgets()))
 	}
 	if want == "" {
 		return nil
@@ -788,192 +458,4 @@ func widgetCalledWith(ctx context.Context, name, want string, doc bool) error {
 		seen = append(seen, c.String())
 	}
 	return fmt.Errorf("no call of widget %q matches %q; its calls:\n  %s", name, want, strings.Join(seen, "\n  "))
-}
-
-func callContains(c WidgetCall, want string) bool {
-	texts := []string{c.Body, c.Query}
-	if q, err := url.QueryUnescape(c.Query); err == nil {
-		texts = append(texts, q)
-	}
-	for k, vs := range c.Params {
-		for _, v := range vs {
-			texts = append(texts, k+"="+v)
-		}
-	}
-	var body any
-	if json.Unmarshal([]byte(c.Body), &body) == nil {
-		flattenJSON("", body, func(k, v string) { texts = append(texts, k+"="+v) })
-	}
-	for _, t := range texts {
-		if strings.Contains(t, want) {
-			return true
-		}
-	}
-	return false
-}
-
-// callHolds reports whether every key of want has its value in the call's
-// JSON body, or, for form and query requests, in its parameters.
-func callHolds(c WidgetCall, want map[string]any) bool {
-	var body any
-	if json.Unmarshal([]byte(c.Body), &body) != nil {
-		m := map[string]any{}
-		for k, vs := range c.Params {
-			m[k] = vs[0]
-		}
-		body = m
-	}
-	return jsonSubset(want, body)
-}
-
-func jsonSubset(want, got any) bool {
-	switch wv := want.(type) {
-	case map[string]any:
-		gm, ok := got.(map[string]any)
-		if !ok {
-			return false
-		}
-		for k, v := range wv {
-			if !jsonSubset(v, gm[k]) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		ga, ok := got.([]any)
-		if !ok || len(ga) != len(wv) {
-			return false
-		}
-		for i := range wv {
-			if !jsonSubset(wv[i], ga[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return ctxShow(want) == ctxShow(got)
-}
-
-func flattenJSON(prefix string, v any, emit func(k, v string)) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			flattenJSON(dotJoin(prefix, k), x, emit)
-		}
-	case []any:
-		for i, x := range t {
-			flattenJSON(dotJoin(prefix, strconv.Itoa(i)), x, emit)
-		}
-	default:
-		emit(prefix, ctxShow(v))
-	}
-}
-
-func dotJoin(prefix, k string) string {
-	if prefix == "" {
-		return k
-	}
-	return prefix + "." + k
-}
-
-// --- values ------------------------------------------------------------------
-
-var indexRE = regexp.MustCompile(`^([^\[]*)((?:\[\d+\])*)$`)
-
-// lookup reads a dotted path ("parsed.contacts[0].vid" or
-// "parsed.contacts.0.vid") from decoded JSON.
-func ctxLookup(v any, path string) (any, bool) {
-	for _, part := range strings.Split(path, ".") {
-		m := indexRE.FindStringSubmatch(part)
-		if m == nil {
-			m = []string{part, part, ""}
-		}
-		keys := []string{m[1]}
-		for _, idx := range regexp.MustCompile(`\d+`).FindAllString(m[2], -1) {
-			keys = append(keys, idx)
-		}
-		for _, k := range keys {
-			if k == "" {
-				continue
-			}
-			switch t := v.(type) {
-			case map[string]any:
-				x, ok := t[k]
-				if !ok {
-					return nil, false
-				}
-				v = x
-			case []any:
-				i, err := strconv.Atoi(k)
-				if err != nil || i < 0 || i >= len(t) {
-					return nil, false
-				}
-				v = t[i]
-			default:
-				return nil, false
-			}
-		}
-	}
-	return v, true
-}
-
-// show renders a context value as a step compares it: strings as they
-// are, whole numbers without a decimal point, the rest as JSON.
-func ctxShow(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	case nil:
-		return "null"
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
-
-func ctxKeys(v any) string {
-	m, _ := v.(map[string]any)
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return quoteList(ks)
-}
-
-var quotedRE = regexp.MustCompile(`"([^"]+)"`)
-
-func quotedItems(list string) []string {
-	var out []string
-	for _, m := range quotedRE.FindAllStringSubmatch(list, -1) {
-		out = append(out, m[1])
-	}
-	return out
-}
-
-func quoteList(items []string) string {
-	if len(items) == 0 {
-		return "nothing"
-	}
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = strconv.Quote(s)
-	}
-	return strings.Join(q, ", ")
-}
-
-func dedupeStrings(items []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range items {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }

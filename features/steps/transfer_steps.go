@@ -1,16 +1,5 @@
 package steps
 
-import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-
-	"github.com/cucumber/godog"
-	flexapi "github.com/twilio/twilio-go/rest/flex/v1"
-	taskrouter "github.com/twilio/twilio-go/rest/taskrouter/v1"
-)
-
 // Steps for what Flex UI does when an agent transfers a conversation: it
 // calls the Interactions API's Transfers endpoint (cold or warm, to a worker
 // or a queue) and later completes or cancels a warm transfer; and the older
@@ -24,154 +13,109 @@ import (
 //
 // After a transfer or invite, "the task" of the other steps is the new task.
 
-// xferState is the per-scenario state of the transfer steps.
-type xferState struct {
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	flexapi "github.com/twilio/twilio-go/rest/flex/v1"
+)
+
+var transferSteps = []stepDef{
+	{pattern: `^worker "([^"]+)" (?:(cold|warm) )?transfers the conversation to (queue|worker) "([^"]+)"$`, fn: (*World).transferConversation,
+		doc: "the worker transfers the task's conversation (cold unless warm) through the Interaction Channel's Transfers; the new task becomes the task"},
+	{pattern: `^worker "([^"]+)" invites (queue|worker) "([^"]+)" to the conversation$`, fn: (*World).inviteToConversation,
+		doc: "the invite-based transfer of Flex plugins: an Invite on the channel with the task's attributes and the target; the invite's task becomes the task"},
+	{pattern: `^worker "([^"]+)" (completes|cancels) the transfer$`, fn: (*World).endTransfer,
+		doc: "completes (completed) or cancels (failed) the warm transfer the scenario started"},
+	{pattern: `^the transfer should be "([^"]+)"$`, fn: (*World).transferShouldBe,
+		doc: "the status of the transfer the scenario started"},
+	{pattern: `^the original task should be "([^"]+)"$`, fn: (*World).originalTaskShouldBe,
+		doc: "the assignment status of the transferring worker's task"},
+}
+
+// transferState is the Flex transfer a scenario started.
+type transferState struct {
 	interactionSID, channelSID string
 	transferSID                string
 	originalTask               string // the transferring agent's task
 }
 
-type xferKey struct{}
-
-func xferStateOf(ctx context.Context) (*xferState, error) {
-	s, _ := ctx.Value(xferKey{}).(*xferState)
-	if s == nil {
-		return nil, errors.New("transfer steps are not registered")
+// transferFrom remembers the interaction channel and the transferring
+// worker's task, and returns the worker's participant SID.
+func (w *World) transferFrom(worker string) (string, error) {
+	ap, err := w.agentParticipant(worker)
+	if err != nil {
+		return "", err
 	}
-	return s, nil
+	w.transfer.interactionSID, w.transfer.channelSID, w.transfer.originalTask = ap.interactionSID, ap.channelSID, ap.taskSID
+	return ap.sid, nil
 }
 
-// startedTransfer is the scenario's world and the transfer its steps started.
-func startedTransfer(ctx context.Context) (*World, *xferState, error) {
-	w, err := world(ctx)
-	if err != nil {
-		return nil, nil, err
+func (w *World) startedTransfer() (*transferState, error) {
+	if w.transfer.transferSID == "" {
+		return nil, errors.New("no transfer was started")
 	}
-	s, err := xferStateOf(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if s.transferSID == "" {
-		return nil, nil, errors.New("no transfer was started")
-	}
-	return w, s, nil
+	return &w.transfer, nil
 }
 
-func registerTransferSteps(sc *godog.ScenarioContext) {
-	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, xferKey{}, &xferState{}), nil
-	})
-	sc.Step(`^worker "([^"]+)" (?:(cold|warm) )?transfers the conversation to (queue|worker) "([^"]+)"$`, transferConversation)
-	sc.Step(`^worker "([^"]+)" invites (queue|worker) "([^"]+)" to the conversation$`, inviteToConversation)
-	sc.Step(`^worker "([^"]+)" (completes|cancels) the transfer$`, func(ctx context.Context, _ string, verb string) error {
-		w, s, err := startedTransfer(ctx)
-		if err != nil {
-			return err
-		}
-		status := map[string]string{"completes": "completed", "cancels": "failed"}[verb]
-		_, err = w.Twilio.FlexV1.UpdateInteractionTransfer(s.interactionSID, s.channelSID, s.transferSID,
-			(&flexapi.UpdateInteractionTransferParams{}).SetBody(map[string]any{"status": status}))
+func (w *World) endTransfer(ctx context.Context, _ string, verb string) error {
+	s, err := w.startedTransfer()
+	if err != nil {
 		return err
-	})
-	sc.Step(`^the transfer should be "([^"]+)"$`, func(ctx context.Context, want string) error {
-		w, s, err := startedTransfer(ctx)
-		if err != nil {
-			return err
-		}
-		tr, err := w.Twilio.FlexV1.FetchInteractionTransfer(s.interactionSID, s.channelSID, s.transferSID)
-		if err != nil {
-			return err
-		}
-		if got := str(tr.Status); got != want {
-			return fmt.Errorf("transfer %s is %q, want %q", s.transferSID, got, want)
-		}
-		return nil
-	})
-	sc.Step(`^the original task should be "([^"]+)"$`, func(ctx context.Context, want string) error {
-		w, err := world(ctx)
-		if err != nil {
-			return err
-		}
-		s, err := xferStateOf(ctx)
-		if err != nil {
-			return err
-		}
-		if s.originalTask == "" {
-			return errors.New("no transfer was started")
-		}
-		t, err := w.Twilio.TaskrouterV1.FetchTask(w.Info.Workspace.SID, s.originalTask)
-		if err != nil {
-			return err
-		}
-		if got := str(t.AssignmentStatus); got != want {
-			return fmt.Errorf("original task %s is %q, want %q", s.originalTask, got, want)
-		}
-		return nil
-	})
+	}
+	status := map[string]string{"completes": "completed", "cancels": "failed"}[verb]
+	_, err = w.Twilio.FlexV1.UpdateInteractionTransfer(s.interactionSID, s.channelSID, s.transferSID,
+		(&flexapi.UpdateInteractionTransferParams{}).SetBody(map[string]any{"status": status}))
+	return err
 }
 
-// agentParticipant finds the interaction channel of the current task and
-// worker's active agent participant in it, remembering the channel and the
-// worker's task in s.
-func agentParticipant(ctx context.Context, s *xferState, worker string) (*World, string, error) {
-	w, _, workerSID, err := workerByName(ctx, worker)
+func (w *World) transferShouldBe(ctx context.Context, want string) error {
+	s, err := w.startedTransfer()
 	if err != nil {
-		return nil, "", err
+		return err
 	}
-	t, err := lastTask(ctx)
+	tr, err := w.Twilio.FlexV1.FetchInteractionTransfer(s.interactionSID, s.channelSID, s.transferSID)
 	if err != nil {
-		return nil, "", err
+		return err
 	}
-	kd, _ := attribute(str(t.Attributes), "flexInteractionSid")
-	uo, _ := attribute(str(t.Attributes), "flexInteractionChannelSid")
-	if kd == "" || uo == "" {
-		return nil, "", fmt.Errorf("task %s is not a Flex interaction task: %s", *t.Sid, str(t.Attributes))
+	if got := str(tr.Status); got != want {
+		return fmt.Errorf("transfer %s is %q, want %q", s.transferSID, got, want)
 	}
-	parts, err := w.Twilio.FlexV1.ListInteractionChannelParticipant(kd, uo, nil)
+	return nil
+}
+
+func (w *World) originalTaskShouldBe(ctx context.Context, want string) error {
+	if w.transfer.originalTask == "" {
+		return errors.New("no transfer was started")
+	}
+	ws, err := w.workspaceSID()
 	if err != nil {
-		return nil, "", err
+		return err
 	}
-	for _, p := range parts {
-		if str(p.Type) != "agent" || p.RoutingProperties == nil {
-			continue
-		}
-		raw, _ := json.Marshal(*p.RoutingProperties)
-		var rp struct {
-			WorkerSID string `json:"worker_sid"`
-			TaskSID   string `json:"task_sid"`
-		}
-		if json.Unmarshal(raw, &rp) == nil && rp.WorkerSID == workerSID {
-			s.interactionSID, s.channelSID, s.originalTask = kd, uo, rp.TaskSID
-			return w, *p.Sid, nil
-		}
+	t, err := w.Twilio.TaskrouterV1.FetchTask(ws, w.transfer.originalTask)
+	if err != nil {
+		return err
 	}
-	return nil, "", fmt.Errorf("worker %s is not an agent participant of interaction channel %s", worker, uo)
+	if got := str(t.AssignmentStatus); got != want {
+		return fmt.Errorf("original task %s is %q, want %q", w.transfer.originalTask, got, want)
+	}
+	return nil
 }
 
 // targetSID is the SID of a worker or a queue named by friendly name.
-func targetSID(ctx context.Context, kind, name string) (string, error) {
+func (w *World) targetSID(kind, name string) (string, error) {
 	if kind == "worker" {
-		_, _, sid, err := workerByName(ctx, name)
+		_, sid, err := w.workerSID(name)
 		return sid, err
 	}
-	w, err := world(ctx)
-	if err != nil {
-		return "", err
-	}
-	p := &taskrouter.ListTaskQueueParams{}
-	p.SetFriendlyName(name)
-	qs, err := w.Twilio.TaskrouterV1.ListTaskQueue(w.Info.Workspace.SID, p)
-	if err != nil {
-		return "", err
-	}
-	if len(qs) == 0 {
-		return "", fmt.Errorf("no queue named %q", name)
-	}
-	return *qs[0].Sid, nil
+	return w.queueSID(name)
 }
 
 // followInvite makes the channel's newest invite's task "the task".
-func followInvite(w *World, s *xferState) error {
+func (w *World) followInvite() error {
+	s := &w.transfer
 	invs, err := w.Twilio.FlexV1.ListInteractionChannelInvite(s.interactionSID, s.channelSID, nil)
 	if err != nil {
 		return err
@@ -192,48 +136,45 @@ func followInvite(w *World, s *xferState) error {
 	return nil
 }
 
-func transferConversation(ctx context.Context, worker, mode, kind, name string) error {
-	s, err := xferStateOf(ctx)
-	if err != nil {
-		return err
-	}
+func (w *World) transferConversation(ctx context.Context, worker, mode, kind, name string) error {
 	if mode == "" {
 		mode = "cold"
 	}
-	w, from, err := agentParticipant(ctx, s, worker)
+	from, err := w.transferFrom(worker)
 	if err != nil {
 		return err
 	}
-	to, err := targetSID(ctx, kind, name)
+	to, err := w.targetSID(kind, name)
 	if err != nil {
 		return err
 	}
+	s := &w.transfer
 	tr, err := w.Twilio.FlexV1.CreateInteractionTransfer(s.interactionSID, s.channelSID,
 		(&flexapi.CreateInteractionTransferParams{}).SetBody(map[string]any{"type": mode, "from": from, "to": to}))
 	if err != nil {
 		return err
 	}
 	s.transferSID = str(tr.Sid)
-	return followInvite(w, s)
+	return w.followInvite()
 }
 
 // inviteToConversation is the invite-based transfer of Flex plugins: an
 // invite on the channel carrying the worker's task attributes and the
 // target, routed through the task's workflow to the target.
-func inviteToConversation(ctx context.Context, worker, kind, name string) error {
-	s, err := xferStateOf(ctx)
+func (w *World) inviteToConversation(ctx context.Context, worker, kind, name string) error {
+	if _, err := w.transferFrom(worker); err != nil {
+		return err
+	}
+	to, err := w.targetSID(kind, name)
 	if err != nil {
 		return err
 	}
-	w, _, err := agentParticipant(ctx, s, worker)
+	ws, err := w.workspaceSID()
 	if err != nil {
 		return err
 	}
-	to, err := targetSID(ctx, kind, name)
-	if err != nil {
-		return err
-	}
-	t, err := w.Twilio.TaskrouterV1.FetchTask(w.Info.Workspace.SID, s.originalTask)
+	s := &w.transfer
+	t, err := w.Twilio.TaskrouterV1.FetchTask(ws, s.originalTask)
 	if err != nil {
 		return err
 	}
@@ -245,12 +186,12 @@ func inviteToConversation(ctx context.Context, worker, kind, name string) error 
 	if kind == "queue" {
 		attrs["transferQueueName"] = name
 	}
-	props := map[string]any{"workspace_sid": w.Info.Workspace.SID, "workflow_sid": str(t.WorkflowSid),
+	props := map[string]any{"workspace_sid": ws, "workflow_sid": str(t.WorkflowSid),
 		"task_channel_unique_name": str(t.TaskChannelUniqueName), "attributes": attrs}
 	props[kind+"_sid"] = to
 	if _, err := w.Twilio.FlexV1.CreateInteractionChannelInvite(s.interactionSID, s.channelSID,
 		(&flexapi.CreateInteractionChannelInviteParams{}).SetRouting(map[string]any{"properties": props})); err != nil {
 		return err
 	}
-	return followInvite(w, s)
+	return w.followInvite()
 }

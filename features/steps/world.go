@@ -1,12 +1,42 @@
-// Package steps is flexemu's importable Godog step library. Register it in
-// your own suite's ScenarioInitializer:
+// Package steps is flexemu's importable Godog step library. Register is a
+// godog ScenarioInitializer:
 //
-//	func InitializeScenario(sc *godog.ScenarioContext) { steps.Register(sc) }
+//	suite := godog.TestSuite{ScenarioInitializer: steps.Register, …}
+//
+// or, with options, steps.Configure(steps.WithURL(url, sid, token)). Your own
+// initializer can call it too: func(sc *godog.ScenarioContext) { steps.Register(sc); mySteps(sc) }.
 //
 // Each scenario gets a fresh in-process emulator (or, with WithURL, a reset
 // of an already running one) and drives it from outside, as a user would:
 // the control API for customer messages and time, the real twilio-go client
 // for everything an agent or a backend does.
+//
+// # How the library is laid out (for contributors)
+//
+// One file per product area (emulator_steps.go, taskrouter_steps.go,
+// transfer_steps.go…) starts with a table of its steps:
+//
+//	var transferSteps = []stepDef{
+//		{pattern: `^the transfer should be "([^"]+)"$`, fn: (*World).transferShouldBe,
+//			doc: "the Flex transfer the scenario started has this status"},
+//	}
+//
+// and then the steps themselves, named methods on *World that take the
+// step's context first and godog's arguments after it:
+//
+//	func (w *World) transferShouldBe(ctx context.Context, want string) error
+//
+// The table is listed in areas (register.go), which Register walks to
+// register every step; docs/steps.md is generated from the same tables
+// (scripts/gen-steps-reference.sh), and TestStepsReference fails when it is
+// stale. A step never finds the World itself: the registration passes it,
+// with the emulator started (unless the def says starts: true).
+//
+// All of a scenario's state lives in World, as fields or small structs it
+// owns (tasks, transfer, desktops, flow); FromContext(ctx) is the one handle.
+// State that must outlive "the emulator is running…" (which restarts the
+// emulator) is released in end, the rest in close. Steps match timeline
+// entries on their Type, SID and Refs, never on the human-readable Summary.
 package steps
 
 import (
@@ -15,8 +45,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
-	"time"
+	"path/filepath"
 
 	"github.com/cucumber/godog"
 	"github.com/flexemu/flexemu/emulator"
@@ -27,7 +56,7 @@ import (
 	"github.com/twilio/twilio-go"
 )
 
-// Option configures Register.
+// Option configures the steps Configure registers.
 type Option func(*config)
 
 type config struct {
@@ -59,9 +88,17 @@ type World struct {
 
 	lastTrace *emulator.Trace
 	lastErr   error
-	// conversationSID and taskSID are what the last customer message created.
+	// conversationSID and taskSID are what the last customer message created
+	// ("the conversation", "the task"); other steps move them on (a
+	// transfer's new task, a webchat's conversation).
 	conversationSID string
 	taskSID         string
+
+	tasks           namedTasks               // tasks the scenario named (taskrouter_lookup.go)
+	transfer        transferState            // the Flex transfer the scenario started (transfer_steps.go)
+	webchatIdentity string                   // the webchat customer's identity (webchat_steps.go)
+	desktops        map[string]*agentDesktop // identity → running agent desktop (agent_desktop.go)
+	flow            *flowAuthor              // flow-author state and widget mock (flow_author.go)
 }
 
 type worldKey struct{}
@@ -72,48 +109,36 @@ func FromContext(ctx context.Context) *World {
 	return w
 }
 
-// Register adds flexemu's steps and per-scenario lifecycle to sc.
-func Register(sc *godog.ScenarioContext, opts ...Option) {
-	var cfg config
-	for _, o := range opts {
-		o(&cfg)
+// newWorld is a scenario's fresh state; s (nil outside a scenario) locates
+// the feature file that flow paths are relative to.
+func newWorld(cfg config, s *godog.Scenario) *World {
+	dir := ""
+	if s != nil {
+		dir = filepath.Dir(s.Uri)
 	}
-	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, worldKey{}, &World{cfg: cfg}), nil
-	})
-	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
-		if w := FromContext(ctx); w != nil {
-			w.close()
-		}
-		return ctx, nil
-	})
-	registerEmulatorSteps(sc)
-	registerConversationSteps(sc)
-	registerTaskRouterSteps(sc)
-	registerWebhookSteps(sc)
-	registerFlexSteps(sc)
-	registerAgentDesktopSteps(sc)
-	registerFlowAuthorSteps(sc)
-	registerTransferSteps(sc)
-	registerWebchatSteps(sc)
+	return &World{cfg: cfg, tasks: newNamedTasks(), flow: newFlowAuthor(dir)}
 }
 
 // Ensure returns the scenario's World, starting its emulator on first use;
 // for steps users write themselves.
-func Ensure(ctx context.Context) (*World, error) { return world(ctx) }
-
-// world returns the scenario's World, starting its emulator on first use.
-func world(ctx context.Context) (*World, error) {
+func Ensure(ctx context.Context) (*World, error) {
 	w := FromContext(ctx)
 	if w == nil {
-		return nil, errors.New("flexemu steps: no world in context; call steps.Register(sc)")
+		return nil, errors.New("flexemu steps: no world in context; use steps.Register as the ScenarioInitializer")
 	}
-	if w.Control == nil {
-		if err := w.start(w.cfg.fixture); err != nil {
-			return nil, err
-		}
+	if err := w.ensure(); err != nil {
+		return nil, err
 	}
 	return w, nil
+}
+
+// ensure starts the scenario's emulator, with the configured fixture, unless
+// a step already did.
+func (w *World) ensure() error {
+	if w.Control != nil {
+		return nil
+	}
+	return w.start(w.cfg.fixture)
 }
 
 func (w *World) start(fixtureName string) error {
@@ -162,7 +187,13 @@ func (w *World) OnClose(f func()) { w.cleanups = append(w.cleanups, f) }
 // LastTrace is what the scenario's last customer message caused.
 func (w *World) LastTrace() *emulator.Trace { return w.lastTrace }
 
+// close releases what belongs to the scenario's emulator: start calls it
+// before starting another one.
 func (w *World) close() {
+	for _, d := range w.desktops {
+		d.close()
+	}
+	w.desktops = nil
 	for i := len(w.cleanups) - 1; i >= 0; i-- {
 		w.cleanups[i]()
 	}
@@ -178,6 +209,12 @@ func (w *World) close() {
 	w.Control = nil
 }
 
+// end releases everything at the end of the scenario.
+func (w *World) end() {
+	w.close()
+	w.flow.close()
+}
+
 // loadFixture finds a shipped fixture by name, else reads a file.
 func loadFixture(name string) (*fixture.Fixture, error) {
 	if data, err := fs.ReadFile(fixtures.Files, name); err == nil {
@@ -187,26 +224,4 @@ func loadFixture(name string) (*fixture.Fixture, error) {
 		return nil, fmt.Errorf("fixture %q is neither a shipped fixture nor a file", name)
 	}
 	return fixture.LoadFile(name)
-}
-
-func registerEmulatorSteps(sc *godog.ScenarioContext) {
-	sc.Step(`^the emulator is running with the default fixture$`, func(ctx context.Context) error {
-		w := FromContext(ctx)
-		return w.start("")
-	})
-	sc.Step(`^the emulator is running with the fixture "([^"]+)"$`, func(ctx context.Context, name string) error {
-		w := FromContext(ctx)
-		return w.start(name)
-	})
-	sc.Step(`^(\d+) (second|seconds|minute|minutes) pass(?:es)?$`, func(ctx context.Context, n int, unit string) error {
-		w, err := world(ctx)
-		if err != nil {
-			return err
-		}
-		d := time.Duration(n) * time.Second
-		if strings.HasPrefix(unit, "minute") {
-			d = time.Duration(n) * time.Minute
-		}
-		return w.Control.Advance(ctx, d)
-	})
 }
