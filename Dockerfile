@@ -3,6 +3,7 @@
 #   docker build -t flexemu .
 #   docker run --rm -p 7070:7070 flexemu
 #   docker run --rm -p 7070:7070 -v "$PWD/fixtures:/fixtures:ro" flexemu --fixture /fixtures/mine.yaml
+#   docker run --rm -p 7070:7070 -v flexemu-state:/state flexemu --state /state/flexemu.state
 #
 # It listens on 0.0.0.0:7070 inside the container (so -p and service
 # containers reach it) and says so with a WARNING on stderr: the control API
@@ -17,9 +18,13 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN OUT=/out scripts/build-static.sh
+# A directory the non-root user may write, for --state (a volume mounted
+# there starts with its owner).
+RUN mkdir -p /state
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/emulator /out/send /
+COPY --from=build --chown=65532:65532 /state /state
 USER nonroot:nonroot
 EXPOSE 7070
 ENTRYPOINT ["/emulator", "up", "--addr", "0.0.0.0:7070"]
