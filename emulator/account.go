@@ -194,44 +194,6 @@ func (a *Account) Timeline() *timeline.Timeline { return a.timeline }
 // Webhooks is the account's outbound webhook dispatcher and delivery log.
 func (a *Account) Webhooks() *webhook.Dispatcher { return a.webhooks }
 
-// InboundParams is a customer message arriving on a channel.
-type InboundParams struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-	Body string `json:"body"`
-	// Channel "webchat" is a Flex webchat customer (From is the chat
-	// identity, To the chat address; see inbound_webchat.go); "" is the
-	// messaging channel To implies.
-	Channel string `json:"channel,omitempty"`
-	// PreEngagementData is a webchat's pre-engagement form (JSON object).
-	PreEngagementData string `json:"pre_engagement_data,omitempty"`
-}
-
-// Trace is what one inbound message caused, in order: exactly its own
-// causal chain, never another conversation's entries.
-type Trace struct {
-	ConversationSID     string           `json:"conversation_sid"`
-	ParticipantSID      string           `json:"participant_sid"`
-	MessageSID          string           `json:"message_sid"`
-	MessageIndex        int              `json:"message_index"`
-	CreatedConversation bool             `json:"created_conversation"`
-	Cause               cause.ID         `json:"cause"`
-	Entries             []timeline.Entry `json:"entries"`
-	// Truncated reports a chain longer than MaxTraceEntries (the rest is
-	// on the timeline, under the same cause).
-	Truncated bool `json:"truncated,omitempty"`
-	// Pending lists the webhooks the message caused that had not been
-	// answered within TraceWait; their deliveries go on, and show on the
-	// timeline under the trace's cause.
-	Pending []PendingDelivery `json:"pending,omitempty"`
-}
-
-// PendingDelivery is a webhook still on its way when a trace was returned.
-type PendingDelivery struct {
-	URL   string `json:"url"`
-	Event string `json:"event"`
-}
-
 // WebhookWait bounds Settle's wait for every webhook of the account.
 const WebhookWait = 6 * time.Second
 
@@ -265,7 +227,7 @@ func (a *Account) inboundJSON(ctx context.Context, p InboundParams, b []byte) ([
 	if err != nil {
 		return nil, err
 	}
-	return tr.appendJSON(b, func(b []byte) ([]byte, bool) {
+	return appendTraceJSON(tr, b, func(b []byte) ([]byte, bool) {
 		return a.timeline.AppendCausedJSON(b, start, tr.Cause, MaxTraceEntries)
 	}), nil
 }

@@ -28,32 +28,6 @@ func putTraceBuffer(buf *[]byte) {
 // maxAdvance bounds one clock advance: far beyond any timer a flow sets.
 const maxAdvance = 10 * 365 * 24 * time.Hour
 
-// ControlPrefix is where the emulator's own API lives (JSON in and out).
-const ControlPrefix = "/emulator/v1"
-
-// Info describes a running emulator: what `emulator up` prints and what
-// `send` reads to pick its defaults.
-type Info struct {
-	URL        string            `json:"url"`
-	AccountSID string            `json:"account_sid"`
-	AuthToken  string            `json:"auth_token"`
-	Fixture    string            `json:"fixture"`
-	ClockMode  string            `json:"clock_mode"`
-	Now        string            `json:"now"`
-	Addresses  []SetupAddress    `json:"addresses"`
-	Customers  map[string]string `json:"customers"`
-	Workspace  *SetupWorkspace   `json:"workspace,omitempty"`
-	// APIKeys are the fixture's API keys (SID and secret), for minting
-	// Access Tokens the way a token server does.
-	APIKeys []APIKey `json:"api_keys"`
-}
-
-// APIKey is an API key that signs Access Tokens.
-type APIKey struct {
-	SID    string `json:"sid"`
-	Secret string `json:"secret"`
-}
-
 // controlRoute is one route of the control API, below ControlPrefix. An
 // account route acts on one account: the primary one at ControlPrefix+path,
 // any account at ControlPrefix+"/accounts/{AccountSid}"+path. An emulator
@@ -63,10 +37,6 @@ type controlRoute struct {
 	account      func(e *Emulator, a *Account, w http.ResponseWriter, r *http.Request)
 	emulator     func(e *Emulator, w http.ResponseWriter, r *http.Request)
 }
-
-// AccountPrefix is where the control API of a given account lives:
-// ControlPrefix+"/accounts/AC…/inbound" is that account's inbound.
-const AccountPrefix = ControlPrefix + "/accounts/"
 
 // coreControl is the control API proper: customer messages, time, the
 // timeline and webhook log, resets and agent replies.

@@ -10,30 +10,6 @@ import (
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
-// TokenParams is the body of POST /emulator/v1/tokens.
-type TokenParams struct {
-	Identity string `json:"identity"`
-	// TTL is the token's lifetime in seconds: default 3600, at most 86400.
-	TTL int `json:"ttl,omitempty"`
-}
-
-// AgentToken is an Access Token for the agent SDKs, with what to point them at.
-type AgentToken struct {
-	Token          string `json:"token"`
-	Identity       string `json:"identity"`
-	AccountSID     string `json:"account_sid"`
-	WorkerSID      string `json:"worker_sid"`
-	WorkspaceSID   string `json:"workspace_sid"`
-	ChatServiceSID string `json:"chat_service_sid"`
-	// ExpiresAt is the token's exp on the token clock (see Account.TokenNow).
-	ExpiresAt string `json:"expires_at"`
-	// EventBridgeURL and EventBridgeWSURL are twilio-taskrouter's ebServer and wsServer options.
-	EventBridgeURL   string `json:"event_bridge_url"`
-	EventBridgeWSURL string `json:"event_bridge_ws_url"`
-	// TwilsockURL is @twilio/conversations' Twilsock.uri option.
-	TwilsockURL string `json:"twilsock_url"`
-}
-
 // DefaultTokenTTL is how long a minted token lives unless asked otherwise.
 const DefaultTokenTTL = time.Hour
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/clock"
+	"github.com/flexemu/flexemu/emulator/controlapi"
 	"github.com/flexemu/flexemu/emulator/fixture"
 	"github.com/flexemu/flexemu/emulator/mcs"
 	"github.com/flexemu/flexemu/emulator/webhook"
@@ -30,9 +31,9 @@ import (
 // Default credentials: fixed so a developer can paste them into .env once.
 // Both are alphanumeric, as twilio-go requires.
 const (
-	DefaultAccountSID = "AC00000000000000000000000000000001"
-	DefaultAuthToken  = "flexemu0000000000000000000000000"
-	DefaultAddr       = "127.0.0.1:7070"
+	DefaultAccountSID = controlapi.DefaultAccountSID
+	DefaultAuthToken  = controlapi.DefaultAuthToken
+	DefaultAddr       = controlapi.DefaultAddr
 )
 
 // Options configure an Emulator; the zero value of each field means its default.

@@ -11,9 +11,6 @@ import (
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
-// ChannelWebchat is InboundParams.Channel for a Flex webchat customer.
-const ChannelWebchat = "webchat"
-
 // defaultWebchatIdentity is the customer `send --channel webchat` writes as
 // when no --from is given and the fixture names no "webchat" customer, so
 // successive sends continue one chat as an SMS customer's do.

@@ -10,15 +10,6 @@ import (
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
-// ConversationMessage is a message as `send --wait` shows it.
-type ConversationMessage struct {
-	SID         string `json:"sid"`
-	Index       int    `json:"index"`
-	Author      string `json:"author"`
-	Body        string `json:"body"`
-	DateCreated string `json:"date_created"`
-}
-
 // Messages returns the conversation's messages with an index above after,
 // waiting up to wait for at least one to arrive (agent replies, Studio's
 // messages). It must not be called inside Do.

@@ -21,22 +21,6 @@ type Setup struct {
 	Customers map[string]string `json:"customers"`
 }
 
-// SetupWorkspace names the fixture's TaskRouter workspace.
-type SetupWorkspace struct {
-	SID          string `json:"sid"`
-	FriendlyName string `json:"friendly_name"`
-}
-
-// SetupAddress is a configured Conversations address and what it leads to.
-type SetupAddress struct {
-	SID          string `json:"sid"`
-	Type         string `json:"type"`
-	Address      string `json:"address"`
-	FriendlyName string `json:"friendly_name,omitempty"`
-	// Target says where messages go: "studio flow Messaging Flow (FW…)", a webhook URL, …
-	Target string `json:"target"`
-}
-
 // build creates an account's engines, wires them and applies the fixture
 // through the same engine methods the REST API calls.
 func build(e env.Env, fx *fixture.Fixture) (Engines, error) {

@@ -13,7 +13,7 @@ import (
 // MarshalJSON method, which encoding/json would validate again, costing
 // more than it saves. entries appends the entries array, straight from the
 // timeline (Timeline.AppendCausedJSON), and reports truncation.
-func (tr *Trace) appendJSON(b []byte, entries func([]byte) ([]byte, bool)) []byte {
+func appendTraceJSON(tr *Trace, b []byte, entries func([]byte) ([]byte, bool)) []byte {
 	b = append(b, `{"conversation_sid":`...)
 	b = twilio.AppendJSONString(b, tr.ConversationSID)
 	b = append(b, `,"participant_sid":`...)

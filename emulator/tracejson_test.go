@@ -43,7 +43,7 @@ func TestTraceJSONMatchesEncodingJSON(t *testing.T) {
 		{Trace{ConversationSID: nasty, Cause: c}, 2},
 	} {
 		tr := tc.tr
-		got := tr.appendJSON(nil, func(b []byte) ([]byte, bool) { return tl.AppendCausedJSON(b, 0, tr.Cause, tc.max) })
+		got := appendTraceJSON(&tr, nil, func(b []byte) ([]byte, bool) { return tl.AppendCausedJSON(b, 0, tr.Cause, tc.max) })
 		tr.Entries, tr.Truncated = tl.Caused(0, tr.Cause, tc.max)
 		want, err := json.Marshal(&tr)
 		if err != nil {
@@ -68,7 +68,7 @@ func BenchmarkTraceJSON(b *testing.B) {
 		b.ReportAllocs()
 		var buf []byte
 		for i := 0; i < b.N; i++ {
-			buf = tr.appendJSON(buf[:0], func(b []byte) ([]byte, bool) { return tl.AppendCausedJSON(b, 0, c, MaxTraceEntries) })
+			buf = appendTraceJSON(&tr, buf[:0], func(b []byte) ([]byte, bool) { return tl.AppendCausedJSON(b, 0, c, MaxTraceEntries) })
 		}
 	})
 	b.Run("encoding/json", func(b *testing.B) {

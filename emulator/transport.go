@@ -2,68 +2,17 @@ package emulator
 
 import (
 	"net/http"
-	"net/url"
-	"strings"
+
+	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
-// Transport returns an http.RoundTripper that sends requests for Twilio's
-// API hosts (https://taskrouter.twilio.com, conversations, flex-api, studio,
-// including edge/region forms) to the emulator at emulatorURL, keeping
-// Twilio's host in the Host header so responses carry Twilio's own resource
-// URLs, which the client then follows back through this transport. Other
-// hosts pass through to base (http.DefaultTransport when nil).
-//
-// twilio-go has no base-URL option; this is the one line that points it here:
-//
-//	c := &client.Client{Credentials: client.NewCredentials(sid, token),
-//		HTTPClient: &http.Client{Transport: emulator.Transport("http://127.0.0.1:7070", nil)}}
-//	c.SetAccountSid(sid)
-//	rest := twilio.NewRestClientWithParams(twilio.ClientParams{Client: c})
-//
-// or use package twilioclient, which does exactly that.
+// Transport is twilio.Transport: an http.RoundTripper that sends requests
+// for Twilio's API hosts to the emulator at emulatorURL. Clients should
+// import it from emulator/twilio (or use twilioclient) so they do not link
+// the server.
 func Transport(emulatorURL string, base http.RoundTripper) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	target, err := url.Parse(strings.TrimRight(emulatorURL, "/"))
-	if err != nil {
-		target = &url.URL{Scheme: "http", Host: "127.0.0.1:7070"}
-	}
-	return &rewriter{target: target, base: base}
+	return twilio.Transport(emulatorURL, base)
 }
 
-type rewriter struct {
-	target *url.URL
-	base   http.RoundTripper
-}
-
-func (t *rewriter) RoundTrip(r *http.Request) (*http.Response, error) {
-	host, ok := TwilioHost(r.URL.Hostname())
-	if !ok {
-		return t.base.RoundTrip(r)
-	}
-	out := r.Clone(r.Context())
-	out.URL.Scheme = t.target.Scheme
-	out.URL.Host = t.target.Host
-	out.URL.Path = t.target.Path + r.URL.Path
-	if r.URL.RawPath != "" {
-		out.URL.RawPath = t.target.Path + r.URL.RawPath
-	}
-	out.Host = host
-	return t.base.RoundTrip(out)
-}
-
-// TwilioHost maps "taskrouter.twilio.com", "taskrouter.dublin.ie1.twilio.com"
-// and the like to the canonical "<product>.twilio.com" if flexemu serves it.
-func TwilioHost(h string) (string, bool) {
-	if !strings.HasSuffix(h, ".twilio.com") {
-		return "", false
-	}
-	product := strings.SplitN(h, ".", 2)[0]
-	for _, p := range products {
-		if p.Host == product+".twilio.com" {
-			return p.Host, true
-		}
-	}
-	return "", false
-}
+// TwilioHost is twilio.TwilioHost.
+func TwilioHost(h string) (string, bool) { return twilio.TwilioHost(h) }

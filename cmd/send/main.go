@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/controlapi"
 	"github.com/flexemu/flexemu/emulator/remote"
 )
 
@@ -28,7 +28,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("emulator", envOr("FLEXEMU_URL", "http://"+emulator.DefaultAddr), "emulator URL (env FLEXEMU_URL)")
+	url := fs.String("emulator", envOr("FLEXEMU_URL", "http://"+controlapi.DefaultAddr), "emulator URL (env FLEXEMU_URL)")
 	from := fs.String("from", "", "customer address (default: the fixture's customer for the address's channel); with --channel webchat, the chat identity")
 	to := fs.String("to", "", "address the customer writes to (default: the emulator's first configured address); with --channel webchat, the chat address (default: the first of type chat)")
 	channel := fs.String("channel", "", `"webchat" to write as a Flex webchat customer (default: the messaging channel of --to)`)
@@ -50,18 +50,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "send: nothing to send; usage: send [flags] TEXT")
 		return 2
 	}
-	if *channel != "" && *channel != emulator.ChannelWebchat {
+	if *channel != "" && *channel != controlapi.ChannelWebchat {
 		fmt.Fprintf(stderr, "send: --channel %q: only webchat is a channel of its own (SMS, WhatsApp… follow from --to)\n", *channel)
 		return 2
 	}
-	if *preEngagement != "" && *channel != emulator.ChannelWebchat {
+	if *preEngagement != "" && *channel != controlapi.ChannelWebchat {
 		fmt.Fprintln(stderr, "send: --pre-engagement needs --channel webchat")
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := remote.New(*url)
-	tr, err := c.Inbound(ctx, emulator.InboundParams{From: *from, To: *to, Body: text,
+	tr, err := c.Inbound(ctx, controlapi.InboundParams{From: *from, To: *to, Body: text,
 		Channel: *channel, PreEngagementData: *preEngagement})
 	if err != nil {
 		fmt.Fprintf(stderr, "send: %v\n", err)
@@ -84,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // printReplies shows the conversation's later messages as they arrive.
-func printReplies(c *remote.Client, tr *emulator.Trace, wait time.Duration, w io.Writer) error {
+func printReplies(c *remote.Client, tr *controlapi.Trace, wait time.Duration, w io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	deadline := time.Now().Add(wait)

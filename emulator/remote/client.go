@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/controlapi"
 	"github.com/flexemu/flexemu/emulator/timeline"
 	"github.com/flexemu/flexemu/emulator/twilio"
 	"github.com/flexemu/flexemu/emulator/webhook"
@@ -46,14 +46,14 @@ func (c *Client) Health(ctx context.Context) error {
 }
 
 // Info returns the emulator's account, addresses and defaults.
-func (c *Client) Info(ctx context.Context) (*emulator.Info, error) {
-	var info emulator.Info
+func (c *Client) Info(ctx context.Context) (*controlapi.Info, error) {
+	var info controlapi.Info
 	return &info, c.do(ctx, http.MethodGet, "/info", nil, &info)
 }
 
 // Inbound sends a customer message and returns what it caused.
-func (c *Client) Inbound(ctx context.Context, p emulator.InboundParams) (*emulator.Trace, error) {
-	var tr emulator.Trace
+func (c *Client) Inbound(ctx context.Context, p controlapi.InboundParams) (*controlapi.Trace, error) {
+	var tr controlapi.Trace
 	return &tr, c.do(ctx, http.MethodPost, "/inbound", p, &tr)
 }
 
@@ -77,17 +77,17 @@ func (c *Client) Advance(ctx context.Context, d time.Duration) error {
 
 // Messages returns the conversation's messages after index after, waiting
 // up to wait for one to arrive.
-func (c *Client) Messages(ctx context.Context, conversationSID string, after int, wait time.Duration) ([]emulator.ConversationMessage, error) {
+func (c *Client) Messages(ctx context.Context, conversationSID string, after int, wait time.Duration) ([]controlapi.ConversationMessage, error) {
 	var out struct {
-		Messages []emulator.ConversationMessage `json:"messages"`
+		Messages []controlapi.ConversationMessage `json:"messages"`
 	}
 	path := fmt.Sprintf("/conversations/%s/messages?after=%d&wait=%s", url.PathEscape(conversationSID), after, wait)
 	return out.Messages, c.do(ctx, http.MethodGet, path, nil, &out)
 }
 
 // AgentReply posts a message as the agent identity would from the Flex UI.
-func (c *Client) AgentReply(ctx context.Context, conversationSID, identity, body string) (*emulator.ConversationMessage, error) {
-	var m emulator.ConversationMessage
+func (c *Client) AgentReply(ctx context.Context, conversationSID, identity, body string) (*controlapi.ConversationMessage, error) {
+	var m controlapi.ConversationMessage
 	path := "/conversations/" + url.PathEscape(conversationSID) + "/messages"
 	return &m, c.do(ctx, http.MethodPost, path, map[string]string{"author": identity, "body": body}, &m)
 }
@@ -107,8 +107,8 @@ func (c *Client) Deliveries(ctx context.Context) ([]webhook.Delivery, error) {
 }
 
 // Token mints an Access Token for the agent SDKs (POST /emulator/v1/tokens).
-func (c *Client) Token(ctx context.Context, p emulator.TokenParams) (*emulator.AgentToken, error) {
-	var out emulator.AgentToken
+func (c *Client) Token(ctx context.Context, p controlapi.TokenParams) (*controlapi.AgentToken, error) {
+	var out controlapi.AgentToken
 	return &out, c.do(ctx, http.MethodPost, "/tokens", p, &out)
 }
 

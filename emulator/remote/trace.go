@@ -5,13 +5,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/controlapi"
 	"github.com/flexemu/flexemu/emulator/timeline"
 )
 
 // PrintTrace writes a trace as readable hops, one line per state change or
 // webhook, grouped by product, skipping raw API-call entries.
-func PrintTrace(w io.Writer, tr *emulator.Trace) {
+func PrintTrace(w io.Writer, tr *controlapi.Trace) {
 	if tr.CreatedConversation {
 		fmt.Fprintf(w, "new conversation %s\n", tr.ConversationSID)
 	} else {
@@ -44,7 +44,7 @@ func PrintTrace(w io.Writer, tr *emulator.Trace) {
 }
 
 // outcome is the one line a developer looks for: where the message ended up.
-func outcome(tr *emulator.Trace) string {
+func outcome(tr *controlapi.Trace) string {
 	var task, queue, res *timeline.Entry
 	for i := range tr.Entries {
 		e := &tr.Entries[i]

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/controlapi"
 	"github.com/flexemu/flexemu/emulator/timeline"
 )
 
@@ -19,16 +19,16 @@ func TestPrintTraceOutcome(t *testing.T) {
 	api := timeline.Entry{Kind: timeline.KindAPI, Product: "taskrouter", Type: "GET /v1/Workspaces", Summary: "GET"}
 	cases := []struct {
 		name string
-		tr   emulator.Trace
+		tr   controlapi.Trace
 		want string
 	}{
-		{"reserved", emulator.Trace{ConversationSID: "CH1", CreatedConversation: true, Entries: []timeline.Entry{api, task, queued, reserved}},
+		{"reserved", controlapi.Trace{ConversationSID: "CH1", CreatedConversation: true, Entries: []timeline.Entry{api, task, queued, reserved}},
 			`Result: task WT1 in workflow "Assign to Anyone" → queue "Everyone" → reservation WR1 pending for worker "alice"`},
-		{"waiting", emulator.Trace{ConversationSID: "CH1", CreatedConversation: true, Entries: []timeline.Entry{task, queued}},
+		{"waiting", controlapi.Trace{ConversationSID: "CH1", CreatedConversation: true, Entries: []timeline.Entry{task, queued}},
 			`Result: task WT1 in workflow "Assign to Anyone" is waiting in queue "Everyone" (no eligible worker is available)`},
-		{"no flex", emulator.Trace{ConversationSID: "CH1", CreatedConversation: true},
+		{"no flex", controlapi.Trace{ConversationSID: "CH1", CreatedConversation: true},
 			"Result: conversation CH1 created; nothing routed it to Flex (yet)"},
-		{"existing conversation", emulator.Trace{ConversationSID: "CH1", MessageIndex: 3},
+		{"existing conversation", controlapi.Trace{ConversationSID: "CH1", MessageIndex: 3},
 			"Result: message #3 added to the existing conversation CH1"},
 	}
 	for _, c := range cases {
@@ -47,8 +47,8 @@ func TestPrintTraceOutcome(t *testing.T) {
 }
 
 func TestPrintTracePending(t *testing.T) {
-	tr := emulator.Trace{ConversationSID: "CH1", MessageIndex: 1,
-		Pending: []emulator.PendingDelivery{{URL: "http://127.0.0.1:9/hook", Event: "onMessageAdded"}}}
+	tr := controlapi.Trace{ConversationSID: "CH1", MessageIndex: 1,
+		Pending: []controlapi.PendingDelivery{{URL: "http://127.0.0.1:9/hook", Event: "onMessageAdded"}}}
 	var b strings.Builder
 	PrintTrace(&b, &tr)
 	if out := b.String(); !strings.Contains(out, "onMessageAdded") || !strings.Contains(out, "http://127.0.0.1:9/hook") ||

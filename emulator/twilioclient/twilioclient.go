@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/flexemu/flexemu/emulator"
+	wire "github.com/flexemu/flexemu/emulator/twilio"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 )
@@ -18,7 +18,7 @@ func New(emulatorURL, accountSID, authToken string) *twilio.RestClient {
 	c := &client.Client{
 		Credentials: client.NewCredentials(accountSID, authToken),
 		HTTPClient: &http.Client{
-			Transport: emulator.Transport(emulatorURL, nil),
+			Transport: wire.Transport(emulatorURL, nil),
 			Timeout:   30 * time.Second,
 			// twilio-go's own default: never follow redirects.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
