@@ -29,12 +29,13 @@ func upFlags(fs *flag.FlagSet, defaultAddr string) func() ([]emulator.Option, er
 	sid := fs.String("account-sid", os.Getenv("FLEXEMU_ACCOUNT_SID"), "account SID (default "+emulator.DefaultAccountSID+")")
 	token := fs.String("auth-token", os.Getenv("FLEXEMU_AUTH_TOKEN"), "auth token (default "+emulator.DefaultAuthToken+")")
 	clockMode := fs.String("clock", "real", "clock mode: real (timers fire on wall time) or manual (time moves only via the control API)")
+	state := fs.String("state", os.Getenv("FLEXEMU_STATE"), "state file: restored at start when it exists (else the fixture is applied), saved on a clean shutdown and by POST /emulator/v1/snapshot (env FLEXEMU_STATE)")
 	return func() ([]emulator.Option, error) {
 		if *clockMode != string(clock.Real) && *clockMode != string(clock.Manual) {
 			return nil, usageError{fmt.Errorf("--clock must be real or manual, not %q", *clockMode)}
 		}
 		opts := []emulator.Option{emulator.WithAddr(*addr), emulator.WithCredentials(*sid, *token),
-			emulator.WithClock(clock.Mode(*clockMode))}
+			emulator.WithClock(clock.Mode(*clockMode)), emulator.WithStateFile(*state)}
 		if *fixturePath != "" {
 			f, err := fixture.LoadFile(*fixturePath)
 			if err != nil {

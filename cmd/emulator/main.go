@@ -84,6 +84,9 @@ func up(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	emulator.WriteBanner(stdout, emu.Info(emu.URL()))
+	if note := emu.StateNote(); note != "" {
+		fmt.Fprintln(stdout, note)
+	}
 	warnBeyondLoopback(stderr, emu.URL())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
