@@ -121,3 +121,24 @@ func TestHandlerNeedsWorld(t *testing.T) {
 		t.Fatalf("err = %v, want one naming steps.Register", err)
 	}
 }
+
+// TestStepsOnlyInTables: a step registered with sc.Step outside the tables
+// would be missing from docs/steps.md.
+func TestStepsOnlyInTables(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f == "register.go" || strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if regexp.MustCompile(`\.(Step|Given|When|Then)\(`).Match(src) {
+			t.Errorf("%s registers a step directly; add it to a []stepDef table listed in areas (register.go) instead", f)
+		}
+	}
+}
