@@ -211,11 +211,11 @@ func wire(e *Engines) {
 	e.Studio.SetContent(studioContent{e.Content})
 	tr, fx, conv := e.TaskRouter, e.Flex, e.Conversations
 	tr.Subscribe(func(ev taskrouter.Event) {
-		if ev.Type == "task.canceled" {
+		if ev.Type == taskrouter.EventTaskCanceled {
 			fx.TaskCanceled(ev.TaskSID, "") // a transfer waiting for it fails
 			return
 		}
-		if ev.Type != "reservation.accepted" {
+		if ev.Type != taskrouter.EventReservationAccepted {
 			return
 		}
 		res, err := tr.Reservation(ev.WorkspaceSID, ev.ReservationSID)

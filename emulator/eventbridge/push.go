@@ -27,18 +27,19 @@ func (h *hub) onEvent(tr *taskrouter.Engine, ev taskrouter.Event) {
 		return
 	}
 	switch ev.Type {
-	case "worker.activity.update", "worker.attributes.update":
+	case taskrouter.EventWorkerActivityUpdate, taskrouter.EventWorkerAttributesUpdate:
 		h.pushWorker(tr, ev)
-	case "worker.capacity.update", "worker.channel.availability.update":
+	case taskrouter.EventWorkerCapacityUpdate, taskrouter.EventWorkerChannelAvailabilityUpdate:
 		h.pushChannels(tr, ev)
-	case "worker.deleted":
+	case taskrouter.EventWorkerDeleted:
 		for s := range h.sessions[ev.WorkerSID] {
 			s.close(reasonGone)
 		}
-	case "reservation.created", "reservation.accepted", "reservation.wrapup", "reservation.completed",
-		"reservation.rejected", "reservation.timeout", "reservation.canceled", "reservation.rescinded":
+	case taskrouter.EventReservationCreated, taskrouter.EventReservationAccepted, taskrouter.EventReservationWrapup,
+		taskrouter.EventReservationCompleted, taskrouter.EventReservationRejected, taskrouter.EventReservationTimeout,
+		taskrouter.EventReservationCanceled, taskrouter.EventReservationRescinded:
 		h.pushReservation(tr, ev)
-	case "task.updated", "task.canceled", "task.completed", "task.wrapup":
+	case taskrouter.EventTaskUpdated, taskrouter.EventTaskCanceled, taskrouter.EventTaskCompleted, taskrouter.EventTaskWrapup:
 		h.pushTask(tr, ev)
 	}
 }
@@ -54,9 +55,9 @@ func (h *hub) pushWorker(tr *taskrouter.Engine, ev taskrouter.Event) {
 	}
 	p := renderWorker(h.acct.SID(), w)
 	p.Version = atEmit(p.Version, ev.WorkerVersion)
-	f := frame(ev.Type, p)
+	f := frame(string(ev.Type), p)
 	for s := range ss {
-		if ev.Type == "worker.activity.update" && !s.activities[w.ActivitySID] {
+		if ev.Type == taskrouter.EventWorkerActivityUpdate && !s.activities[w.ActivitySID] {
 			s.close(reasonStale) // the SDK throws on an activity it does not have
 			continue
 		}
@@ -78,7 +79,7 @@ func (h *hub) pushChannels(tr *taskrouter.Engine, ev taskrouter.Event) {
 		if only != "" && wc.SID != only {
 			continue
 		}
-		f := frame(ev.Type, renderChannel(h.acct.SID(), wc))
+		f := frame(string(ev.Type), renderChannel(h.acct.SID(), wc))
 		for s := range ss {
 			if !s.channels[wc.SID] {
 				s.close(reasonStale) // the SDK throws on a channel it does not have
@@ -101,12 +102,12 @@ func (h *hub) pushReservation(tr *taskrouter.Engine, ev taskrouter.Event) {
 	p := renderReservation(tr, r)
 	p.Version = atEmit(p.Version, ev.ReservationVersion)
 	p.Task.Version = atEmit(p.Task.Version, ev.TaskVersion)
-	f := frame(ev.Type, p)
+	f := frame(string(ev.Type), p)
 	for s := range ss {
 		switch ev.Type {
-		case "reservation.created":
+		case taskrouter.EventReservationCreated:
 			s.reservations[r.SID] = true
-		case "reservation.accepted", "reservation.wrapup":
+		case taskrouter.EventReservationAccepted, taskrouter.EventReservationWrapup:
 			if !s.reservations[r.SID] {
 				continue // the SDK throws on a reservation it does not hold
 			}
@@ -135,7 +136,7 @@ func (h *hub) pushTask(tr *taskrouter.Engine, ev taskrouter.Event) {
 			if f == nil {
 				p := renderTask(tr.Now(), t)
 				p.Version = atEmit(p.Version, ev.TaskVersion)
-				f = frame(ev.Type, p)
+				f = frame(string(ev.Type), p)
 			}
 			s.push(f)
 		}

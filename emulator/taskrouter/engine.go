@@ -18,10 +18,10 @@ import (
 const productName = "taskrouter"
 
 // Event is an in-process notification of a TaskRouter state change. Type is
-// Twilio's event type ("reservation.created", "task.canceled", ...); the SID
+// Twilio's event type (EventReservationCreated, EventTaskCanceled, ...); the SID
 // fields carry whatever the event concerns (empty when not applicable).
 type Event struct {
-	Type           string
+	Type           EventType
 	WorkspaceSID   string
 	TaskSID        string
 	ReservationSID string
@@ -94,7 +94,7 @@ func (e *Engine) emit(ev Event, sid, summary string, refs map[string]string) {
 		e.bumpWorkerForEvent(c.worker)
 	}
 	snapshotVersions(&ev, &c)
-	e.env.Record(productName, ev.Type, sid, summary, refs)
+	e.env.Record(productName, string(ev.Type), sid, summary, refs)
 	e.observe(ws, &c, ev, sid, summary, refs)
 	if len(e.listeners) > 0 {
 		e.outbox = append(e.outbox, ev)

@@ -397,14 +397,14 @@ func (e *Engine) resolve(ws *Workspace, ev Event, sid string) evCtx {
 		c.wf = ws.workflows.get(ev.WorkflowSID)
 	}
 	switch {
-	case strings.HasPrefix(ev.Type, "activity."):
+	case strings.HasPrefix(string(ev.Type), "activity."):
 		c.act = ws.activities.get(sid)
-	case strings.HasPrefix(ev.Type, "task-channel."):
+	case strings.HasPrefix(string(ev.Type), "task-channel."):
 		c.ch = ws.channels.get(sid)
 	case c.task != nil:
 		c.ch = c.task.channel
 	}
-	if c.worker != nil && strings.HasPrefix(ev.Type, "worker.") {
+	if c.worker != nil && strings.HasPrefix(string(ev.Type), "worker.") {
 		wcSID := ev.WorkerChannelSID
 		if wcSID == "" {
 			wcSID = sid
@@ -438,7 +438,7 @@ func (e *Engine) observe(ws *Workspace, c *evCtx, ev Event, sid, summary string,
 		h.ws[ws.SID] = wh
 	}
 	now := e.env.Now()
-	callback := ws.EventCallbackURL != "" && eventSelected(ws.EventsFilter, ev.Type)
+	callback := ws.EventCallbackURL != "" && eventSelected(ws.EventsFilter, string(ev.Type))
 	if h.limit > 0 || callback {
 		rec := e.newEventRecord(ws, wh, c, ev, sid, summary, refs, now)
 		if h.limit > 0 {
@@ -449,7 +449,7 @@ func (e *Engine) observe(ws *Workspace, c *evCtx, ev Event, sid, summary string,
 		}
 	}
 	wh.stats.observe(ws, ev, c, refs, now)
-	if ev.Type == "reservation.created" && c.res != nil {
+	if ev.Type == EventReservationCreated && c.res != nil {
 		e.startAssignmentCallback(ws, c.res)
 	}
 }
@@ -459,8 +459,8 @@ func (e *Engine) newEventRecord(ws *Workspace, wh *wsHistory, c *evCtx, ev Event
 	refs map[string]string, now time.Time) *EventRecord {
 	h := &e.hist
 	h.seq++
-	rec := &EventRecord{seq: h.seq, wh: wh, EventType: ev.Type, Description: summary, at: now.UnixNano()}
-	group, _, _ := strings.Cut(ev.Type, ".")
+	rec := &EventRecord{seq: h.seq, wh: wh, EventType: string(ev.Type), Description: summary, at: now.UnixNano()}
+	group, _, _ := strings.Cut(string(ev.Type), ".")
 	switch group {
 	case "task":
 		rec.ResourceSID = ev.TaskSID
@@ -523,7 +523,7 @@ func (e *Engine) newEventRecord(ws *Workspace, wh *wsHistory, c *evCtx, ev Event
 		add(ekWorkflowSID, refs["workflow_sid"])
 		add(ekWorkflowName, refs["workflow_name"])
 	}
-	if ev.Type == "workflow.target-matched" {
+	if ev.Type == EventWorkflowTargetMatched {
 		add(ekWorkflowFilterName, refs["workflow_filter_name"])
 		add(ekWorkflowFilterExpression, refs["workflow_filter_expression"])
 		add(ekWorkflowFilterTargetExpression, refs["workflow_filter_target_expression"])
@@ -550,7 +550,7 @@ func (e *Engine) newEventRecord(ws *Workspace, wh *wsHistory, c *evCtx, ev Event
 		add(ekWorkerSID, ev.WorkerSID)
 		add(ekWorkerName, refs["worker_name"])
 	}
-	if ev.Type == "worker.activity.update" {
+	if ev.Type == EventWorkerActivityUpdate {
 		add(ekWorkerPreviousActivitySID, refs["previous_activity_sid"])
 		add(ekWorkerPreviousActivityName, refs["previous_activity_name"])
 		if since, ok := wh.stats.activitySince(ev.WorkerSID); ok {

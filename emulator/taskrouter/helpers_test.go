@@ -121,7 +121,7 @@ func (f *fixture) pendingRes(t *Task) *Reservation {
 func (f *fixture) types(mark int) string {
 	var s []string
 	for _, ev := range f.events[mark:] {
-		s = append(s, ev.Type)
+		s = append(s, string(ev.Type))
 	}
 	return strings.Join(s, " ")
 }

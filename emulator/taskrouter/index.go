@@ -511,18 +511,3 @@ func (q *TaskQueue) syncOpen(t *Task) {
 	}
 	t.inOpen = want
 }
-
-// lanesFor calls f with every lane of q that may hold a task for w.
-func (q *TaskQueue) lanesFor(w *Worker, f func(*lane)) {
-	for _, ln := range q.idx.lanes {
-		f(ln)
-	}
-	if len(q.idx.known) > 0 {
-		for _, ln := range q.idx.known[knownKey{v: w.SID}] {
-			f(ln)
-		}
-		for _, ln := range q.idx.known[knownKey{byName: true, v: w.nameKey}] {
-			f(ln)
-		}
-	}
-}

@@ -246,13 +246,13 @@ func checkReservationTransition(r *Reservation, to string) error {
 }
 
 // reservationEvent builds the Event for a reservation-level change.
-func (e *Engine) reservationEvent(typ string, r *Reservation) Event {
+func (e *Engine) reservationEvent(typ EventType, r *Reservation) Event {
 	t := r.task
 	return Event{Type: typ, WorkspaceSID: r.WorkspaceSID, TaskSID: r.TaskSID, ReservationSID: r.SID,
 		WorkerSID: r.WorkerSID, TaskQueueSID: t.TaskQueueSID, WorkflowSID: t.WorkflowSID}
 }
 
-func (e *Engine) emitReservation(typ string, r *Reservation, summary string) {
+func (e *Engine) emitReservation(typ EventType, r *Reservation, summary string) {
 	refs := taskRefsFor(r.task, 4)
 	refs["reservation_sid"], refs["worker_sid"], refs["worker_name"] = r.SID, r.WorkerSID, r.WorkerName
 	refs["reservation_status"] = r.ReservationStatus

@@ -29,7 +29,7 @@ func newSnapRig(t *testing.T) *snapRig {
 	t.Helper()
 	en, clk := env.ForTest()
 	r := &snapRig{e: New(en), env: en, clk: clk}
-	r.e.Subscribe(func(ev Event) { r.events = append(r.events, ev.Type+" "+ev.TaskSID) })
+	r.e.Subscribe(func(ev Event) { r.events = append(r.events, string(ev.Type)+" "+ev.TaskSID) })
 	r.srv = twiliotest.Serve(t, Product, r.e, Routes())
 	return r
 }

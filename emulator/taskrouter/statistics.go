@@ -289,12 +289,12 @@ func (wh *workerHist) close(now time.Time) {
 // observe updates the counters for one event.
 func (s *wsStats) observe(ws *Workspace, ev Event, c *evCtx, refs map[string]string, now time.Time) {
 	switch ev.Type {
-	case "worker.created", "worker.activity.update":
+	case EventWorkerCreated, EventWorkerActivityUpdate:
 		if w := c.worker; w != nil {
 			s.enterActivity(w.SID, w.ActivitySID, now)
 		}
 		return
-	case "worker.deleted":
+	case EventWorkerDeleted:
 		if wh := s.workers[ev.WorkerSID]; wh != nil {
 			wh.close(now)
 			wh.deleted = true
@@ -323,30 +323,30 @@ func (s *wsStats) observe(ws *Workspace, ev Event, c *evCtx, refs map[string]str
 		}
 	}
 	switch ev.Type {
-	case "task.created":
+	case EventTaskCreated:
 		apply(func(x *statCounters) { x.tasksEntered++ }, ws.SID)
-	case "workflow.entered":
+	case EventWorkflowEntered:
 		apply(func(x *statCounters) { x.tasksEntered++ }, wfSID)
-	case "task-queue.entered":
+	case EventTaskQueueEntered:
 		apply(func(x *statCounters) { x.tasksEntered++ }, qSID)
-	case "task-queue.moved":
+	case EventTaskQueueMoved:
 		apply(func(x *statCounters) { x.tasksMoved++ }, ws.SID, wfSID, refs["previous_task_queue_sid"])
-	case "workflow.timeout":
+	case EventWorkflowTimeout:
 		apply(func(x *statCounters) { x.tasksTimedOut++ }, ws.SID, wfSID)
-	case "task.canceled":
+	case EventTaskCanceled:
 		wait := now.Sub(t.DateCreated).Milliseconds()
 		apply(func(x *statCounters) {
 			x.tasksCanceled++
 			x.waitCanceled.add(wait)
 			x.canceledWaits = append(x.canceledWaits, int32(wait/1000))
 		}, ws.SID, wfSID, qSID)
-	case "task.completed":
+	case EventTaskCompleted:
 		apply(func(x *statCounters) { x.tasksCompleted++ }, ws.SID, wfSID, qSID)
-	case "task.deleted":
+	case EventTaskDeleted:
 		apply(func(x *statCounters) { x.tasksDeleted++ }, ws.SID, wfSID, qSID)
-	case "reservation.created":
+	case EventReservationCreated:
 		apply(func(x *statCounters) { x.resCreated++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
-	case "reservation.accepted":
+	case EventReservationAccepted:
 		wait := now.Sub(t.DateCreated).Milliseconds()
 		inQueue := now.Sub(t.TaskQueueEnteredDate).Milliseconds()
 		apply(func(x *statCounters) {
@@ -356,13 +356,13 @@ func (s *wsStats) observe(ws *Workspace, ev Event, c *evCtx, refs map[string]str
 			x.acceptedWaits = append(x.acceptedWaits, int32(wait/1000))
 		}, ws.SID, wfSID, qSID)
 		apply(func(x *statCounters) { x.resAccepted++ }, ev.WorkerSID)
-	case "reservation.rejected":
+	case EventReservationRejected:
 		apply(func(x *statCounters) { x.resRejected++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
-	case "reservation.timeout":
+	case EventReservationTimeout:
 		apply(func(x *statCounters) { x.resTimedOut++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
-	case "reservation.canceled":
+	case EventReservationCanceled:
 		apply(func(x *statCounters) { x.resCanceled++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
-	case "reservation.rescinded":
+	case EventReservationRescinded:
 		apply(func(x *statCounters) { x.resRescinded++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
 	}
 }

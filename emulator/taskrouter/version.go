@@ -75,9 +75,9 @@ func (e *Engine) created() versioned { return versioned{op: e.op} }
 
 // bumpsWorker reports whether an event of type typ bumps the version of the
 // worker it concerns by itself (see "Worker event bumps" above).
-func bumpsWorker(typ string) bool {
+func bumpsWorker(typ EventType) bool {
 	switch typ {
-	case "reservation.created", "worker.capacity.update", "worker.channel.availability.update":
+	case EventReservationCreated, EventWorkerCapacityUpdate, EventWorkerChannelAvailabilityUpdate:
 		return true
 	}
 	return false

@@ -164,7 +164,7 @@ func TestWorkerEventBumps(t *testing.T) {
 			}
 			var got, want []string
 			for _, ev := range f.events[mark:] {
-				if ev.WorkerSID == w.SID && (strings.HasPrefix(ev.Type, "worker.") || ev.Type == "reservation.created") {
+				if ev.WorkerSID == w.SID && (strings.HasPrefix(string(ev.Type), "worker.") || ev.Type == "reservation.created") {
 					got = append(got, fmt.Sprintf("%s@%d", ev.Type, ev.WorkerVersion-v0))
 				}
 			}
@@ -188,7 +188,7 @@ func TestEventVersionSnapshots(t *testing.T) {
 	f := newFixture(t)
 	f.workflow(defaultCfg(f.queue("Everyone", "1==1")), 120)
 	w := f.worker("alice", `{}`, true)
-	find := func(mark int, typ string) Event {
+	find := func(mark int, typ EventType) Event {
 		t.Helper()
 		for _, ev := range f.events[mark:] {
 			if ev.Type == typ {
@@ -205,7 +205,7 @@ func TestEventVersionSnapshots(t *testing.T) {
 	mark := len(f.events)
 	task := f.task(`{}`)
 	r := f.pendingRes(task)
-	for typ, want := range map[string]string{
+	for typ, want := range map[EventType]string{
 		"task.created":        "w-1 t0 r-1",
 		"reservation.created": "w1 t0 r0", // the task's routing is part of its creation
 	} {

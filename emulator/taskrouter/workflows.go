@@ -325,7 +325,7 @@ func (e *Engine) CreateWorkflow(wsSID string, p CreateWorkflowParams) (*Workflow
 		TaskReservationTimeout: p.TaskReservationTimeout, DateCreated: now, DateUpdated: now, cfg: cfg}
 	ws.workflows.add(sid, wf)
 	e.workflowWS[sid] = ws
-	e.emit(Event{Type: "workflow.created", WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
+	e.emit(Event{Type: EventWorkflowCreated, WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
 		fmt.Sprintf("workflow %s %q created", sid, wf.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "workflow_name": wf.FriendlyName})
 	return wf, nil
@@ -381,7 +381,7 @@ func (e *Engine) UpdateWorkflow(wsSID, sid string, p UpdateWorkflowParams) (*Wor
 			t.WorkflowFriendlyName = wf.FriendlyName
 		}
 	}
-	e.emit(Event{Type: "workflow.updated", WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
+	e.emit(Event{Type: EventWorkflowUpdated, WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
 		fmt.Sprintf("workflow %s %q updated", sid, wf.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "workflow_name": wf.FriendlyName})
 	if p.ReEvaluateTasks {
@@ -409,7 +409,7 @@ func (e *Engine) DeleteWorkflow(wsSID, sid string) error {
 	}
 	ws.workflows.remove(sid)
 	delete(e.workflowWS, sid)
-	e.emit(Event{Type: "workflow.deleted", WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
+	e.emit(Event{Type: EventWorkflowDeleted, WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
 		fmt.Sprintf("workflow %s %q deleted", sid, wf.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "workflow_name": wf.FriendlyName})
 	return nil
