@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -263,5 +264,37 @@ func TestLoopbackURL(t *testing.T) {
 		if got := loopbackURL(in); got != want {
 			t.Errorf("loopbackURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestExecKeepsStateAcrossRuns: with --state, exec restores the file at
+// start and saves it when CMD is done, as up does on a clean shutdown; the
+// second run's message continues the first run's conversation.
+func TestExecKeepsStateAcrossRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
+	_, sendBin := buildBinaries(t)
+	state := t.TempDir() + "/flexemu.state"
+	var sids [2]string
+	for i, body := range []string{"hello", "still there?"} {
+		out, stderr, code := runExec(t, ".", nil, "", "--state", state, "--", sendBin, "--json", body)
+		var tr struct {
+			ConversationSID     string `json:"conversation_sid"`
+			CreatedConversation bool   `json:"created_conversation"`
+		}
+		if err := json.Unmarshal([]byte(out), &tr); code != 0 || err != nil {
+			t.Fatalf("run %d: exec send = %d, %v\nstdout:\n%s\nstderr:\n%s", i+1, code, err, out, stderr)
+		}
+		if tr.CreatedConversation != (i == 0) {
+			t.Errorf("run %d: created a conversation: %v\nstderr:\n%s", i+1, tr.CreatedConversation, stderr)
+		}
+		sids[i] = tr.ConversationSID
+		if _, err := os.Stat(state); err != nil {
+			t.Fatalf("run %d: no state file after exec: %v\nstderr:\n%s", i+1, err, stderr)
+		}
+	}
+	if sids[0] == "" || sids[1] != sids[0] {
+		t.Errorf("conversations %q then %q; want the first one restored", sids[0], sids[1])
 	}
 }
