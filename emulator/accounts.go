@@ -12,27 +12,16 @@ import (
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/clock"
+	"github.com/flexemu/flexemu/emulator/controlapi"
 	"github.com/flexemu/flexemu/emulator/fixture"
 	"github.com/flexemu/flexemu/emulator/twilio"
 	"github.com/flexemu/flexemu/fixtures"
 )
 
-// AccountParams describe an account to add to a running emulator: what the
-// control API's POST /emulator/v1/accounts takes, and what Account.Params
-// returns to build the same account again (snapshots).
-type AccountParams struct {
-	// SID is the account SID (AC and 32 hex digits); empty mints one.
-	SID string `json:"sid,omitempty"`
-	// AuthToken is the account's auth token (letters and digits, as
-	// twilio-go requires); empty mints 32 of them.
-	AuthToken    string `json:"auth_token,omitempty"`
-	FriendlyName string `json:"friendly_name,omitempty"`
-	// Fixture is the account's fixture: the name of a shipped fixture
-	// ("sales-support.yaml"), a fixture's YAML itself, or (in-process and in
-	// a fixture's accounts section only) a file path. Empty is the
-	// emulator's own fixture.
-	Fixture string `json:"fixture,omitempty"`
-}
+// AccountParams describe an account to add to a running emulator
+// (CreateAccount, POST /emulator/v1/accounts); Account.Params returns them
+// to build the same account again (snapshots).
+type AccountParams = controlapi.AccountParams
 
 // removedTokenNow is the token time of a removed account: every token of it
 // has expired, so the agent SDK sessions still open on it end at their next

@@ -3,6 +3,7 @@ package emulator
 import (
 	"net/http"
 
+	"github.com/flexemu/flexemu/emulator/controlapi"
 	"github.com/flexemu/flexemu/emulator/twilio"
 )
 
@@ -16,17 +17,9 @@ var accountControl = []controlRoute{
 	{method: "DELETE", path: "/accounts/{AccountSid}", emulator: (*Emulator).controlDeleteAccount},
 }
 
-// AccountInfo is an account as the control API's account routes describe
-// it: its Info (credentials, fixture, clock, addresses, API keys) and name.
-type AccountInfo struct {
-	Info
-	FriendlyName string `json:"friendly_name"`
-	// Primary is the emulator's own account, which cannot be removed.
-	Primary bool `json:"primary"`
-	// ControlURL is where the account's control API lives
-	// (ControlURL+"/inbound", ControlURL+"/clock/advance"…).
-	ControlURL string `json:"control_url"`
-}
+// AccountInfo is an account as the account routes describe it
+// (controlapi.AccountInfo).
+type AccountInfo = controlapi.AccountInfo
 
 func (e *Emulator) controlCreateAccount(w http.ResponseWriter, r *http.Request) {
 	var p AccountParams

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/controlapi"
 )
 
 // ForAccount returns a client whose account routes act on account sid
@@ -20,22 +20,22 @@ func (c *Client) ForAccount(sid string) *Client {
 // CreateAccount adds an account to the emulator (POST /emulator/v1/accounts):
 // empty SID and auth token are minted, an empty fixture is the emulator's
 // own. The answer carries the credentials.
-func (c *Client) CreateAccount(ctx context.Context, p emulator.AccountParams) (*emulator.AccountInfo, error) {
-	var out emulator.AccountInfo
+func (c *Client) CreateAccount(ctx context.Context, p controlapi.AccountParams) (*controlapi.AccountInfo, error) {
+	var out controlapi.AccountInfo
 	return &out, c.do(ctx, http.MethodPost, "/accounts", p, &out)
 }
 
 // Accounts lists the emulator's accounts, the primary first.
-func (c *Client) Accounts(ctx context.Context) ([]emulator.AccountInfo, error) {
+func (c *Client) Accounts(ctx context.Context) ([]controlapi.AccountInfo, error) {
 	var out struct {
-		Accounts []emulator.AccountInfo `json:"accounts"`
+		Accounts []controlapi.AccountInfo `json:"accounts"`
 	}
 	return out.Accounts, c.do(ctx, http.MethodGet, "/accounts", nil, &out)
 }
 
 // FetchAccount describes one account.
-func (c *Client) FetchAccount(ctx context.Context, sid string) (*emulator.AccountInfo, error) {
-	var out emulator.AccountInfo
+func (c *Client) FetchAccount(ctx context.Context, sid string) (*controlapi.AccountInfo, error) {
+	var out controlapi.AccountInfo
 	return &out, c.do(ctx, http.MethodGet, "/accounts/"+url.PathEscape(sid), nil, &out)
 }
 
@@ -51,7 +51,7 @@ func (c *Client) DeleteAccount(ctx context.Context, sid string) error {
 func (c *Client) prefix(path string) string {
 	if c.Account == "" || path == "/health" || path == "/accounts" || strings.HasPrefix(path, "/accounts/") ||
 		path == "/snapshot" || strings.HasPrefix(path, "/snapshot?") {
-		return emulator.ControlPrefix
+		return controlapi.ControlPrefix
 	}
-	return emulator.AccountPrefix + url.PathEscape(c.Account)
+	return controlapi.AccountPrefix + url.PathEscape(c.Account)
 }
