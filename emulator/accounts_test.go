@@ -17,6 +17,7 @@ import (
 	"github.com/flexemu/flexemu/emulator/remote"
 	"github.com/flexemu/flexemu/emulator/twilio"
 	"github.com/flexemu/flexemu/emulator/twilioclient"
+	"github.com/gorilla/websocket"
 	twgo "github.com/twilio/twilio-go"
 	twclient "github.com/twilio/twilio-go/client"
 	conversationsV1 "github.com/twilio/twilio-go/rest/conversations/v1"
@@ -383,5 +384,49 @@ func TestFixtureAccounts(t *testing.T) {
 	_, err = emulator.New(emulator.WithAddr("127.0.0.1:0"), emulator.WithFixture(bad))
 	if err == nil || !strings.Contains(err.Error(), `bad.yaml:2: accounts[0]: Invalid fixture: "nope.yaml" is neither a shipped fixture, a file nor fixture YAML`) {
 		t.Fatalf("New with a bad accounts entry: %v", err)
+	}
+}
+
+// Deleting an account ends its agents' websockets (twilsock and the event
+// bridge) within the token check interval, as an expired token would.
+func TestRemovedAccountSessionsEnd(t *testing.T) {
+	emu := emulatortest.Run(t)
+	b, err := emu.CreateAccount(emulator.AccountParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := tsDial(t, emu)
+	if st := ts.init(chatToken(t, b, "alice", time.Hour)); st["code"] != 200.0 {
+		t.Fatalf("twilsock init on B: %v", st)
+	}
+	eb, _, err := ebDial(t, emu, ebToken(t, b, b.AuthToken, "alice", time.Hour), "")
+	if err != nil {
+		t.Fatalf("event bridge on B: %v", err)
+	}
+	eb.await("init")
+	if err := emu.RemoveAccount(b.SID); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = ts.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := ts.ws.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) {
+				t.Errorf("twilsock of a removed account: %v, want a close frame", err)
+			}
+			break
+		}
+	}
+	select {
+	case <-eb.closed:
+	case <-time.After(5 * time.Second):
+		t.Error("the event bridge socket of a removed account stayed open")
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("sessions outlived the account by %v", d)
+	}
+	if err := emu.RemoveAccount(b.SID); twilioCode(err) != 20404 {
+		t.Errorf("removing it again: %v, want 20404", err)
 	}
 }
