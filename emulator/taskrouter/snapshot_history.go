@@ -13,18 +13,22 @@ import (
 )
 
 type snapHistory struct {
+	// Shapes are the event_data key sequences the Events use (a handful
+	// cover every event), so each Event stores only its values.
+	Shapes  [][]string       `json:"shapes,omitempty"`
 	Events  []snapEvent      `json:"events,omitempty"`
 	Buckets []snapBucket     `json:"buckets,omitempty"`
 	Workers []snapWorkerHist `json:"workers,omitempty"`
 }
 
 type snapEvent struct {
-	Seq         uint64      `json:"seq"`
-	Date        time.Time   `json:"date"`
-	EventType   string      `json:"event_type"`
-	Description string      `json:"description"`
-	ResourceSID string      `json:"resource_sid,omitempty"`
-	Data        [][2]string `json:"data"` // event_data in gathering order
+	Seq         uint64    `json:"seq"`
+	Date        time.Time `json:"date"`
+	EventType   string    `json:"event_type"`
+	Description string    `json:"description"`
+	ResourceSID string    `json:"resource_sid,omitempty"`
+	Shape       int       `json:"shape"`  // index in snapHistory.Shapes: the event_data keys
+	Values      []string  `json:"values"` // event_data values, in the shape's key order
 }
 
 // snapBucket is one minute of statistics counters.
@@ -78,12 +82,24 @@ type snapStint struct {
 
 func snapWSHistory(wh *wsHistory) *snapHistory {
 	s := &snapHistory{}
+	shapes := map[string]int{}
 	for i := range wh.events {
 		r := wh.at(i)
+		keys := *r.keys
+		n, ok := shapes[keys]
+		if !ok {
+			names := make([]string, len(keys))
+			for j := range names {
+				names[j] = eventKeys[keys[j]]
+			}
+			n = len(s.Shapes)
+			s.Shapes = append(s.Shapes, names)
+			shapes[keys] = n
+		}
 		ev := snapEvent{Seq: r.seq, Date: r.Date(), EventType: r.EventType, Description: r.Description,
-			ResourceSID: r.ResourceSID, Data: make([][2]string, 0, len(*r.keys))}
-		for _, f := range r.Data() {
-			ev.Data = append(ev.Data, [2]string{f.Key, f.Value})
+			ResourceSID: r.ResourceSID, Shape: n, Values: make([]string, len(keys))}
+		for j := range ev.Values {
+			ev.Values[j] = r.value(j)
 		}
 		s.Events = append(s.Events, ev)
 	}
@@ -172,18 +188,15 @@ func restoreHistory(wh *wsHistory, s *snapHistory, logSeq uint64, limit int, sha
 		}
 		last = ev.Seq
 	}
-	for _, ev := range events {
-		rec := &EventRecord{EventType: ev.EventType, Description: ev.Description, ResourceSID: ev.ResourceSID,
-			at: ev.Date.UnixNano(), seq: ev.Seq, wh: wh}
-		keys := make([]byte, 0, len(ev.Data))
-		rec.own = make([]string, 0, len(ev.Data))
-		for _, kv := range ev.Data {
-			k, ok := eventKeyByName[kv[0]]
+	interned := make([]*string, len(s.Shapes))
+	for i, names := range s.Shapes {
+		keys := make([]byte, len(names))
+		for j, name := range names {
+			k, ok := eventKeyByName[name]
 			if !ok {
-				return fmt.Errorf("event %d: unknown event_data key %q", ev.Seq, kv[0])
+				return fmt.Errorf("event shape %d: unknown event_data key %q", i, name)
 			}
-			keys = append(keys, byte(k))
-			rec.own = append(rec.own, kv[1])
+			keys[j] = byte(k)
 		}
 		shape, ok := shapes[string(keys)]
 		if !ok {
@@ -191,8 +204,14 @@ func restoreHistory(wh *wsHistory, s *snapHistory, logSeq uint64, limit int, sha
 			shape = &str
 			shapes[str] = shape
 		}
-		rec.keys = shape
-		wh.events = append(wh.events, rec)
+		interned[i] = shape
+	}
+	for _, ev := range events {
+		if ev.Shape < 0 || ev.Shape >= len(interned) || len(ev.Values) != len(*interned[ev.Shape]) {
+			return fmt.Errorf("event %d: shape %d does not fit its %d values", ev.Seq, ev.Shape, len(ev.Values))
+		}
+		wh.events = append(wh.events, &EventRecord{EventType: ev.EventType, Description: ev.Description,
+			ResourceSID: ev.ResourceSID, at: ev.Date.UnixNano(), seq: ev.Seq, wh: wh, keys: interned[ev.Shape], own: ev.Values})
 	}
 	for i, sb := range s.Buckets {
 		if i > 0 && sb.Minute <= s.Buckets[i-1].Minute {

@@ -472,9 +472,13 @@ func TestSnapshotRestoreRejectsBadData(t *testing.T) {
 			evs[0], evs[1] = evs[1], evs[0]
 		}), "out of order"},
 		{"unknown event_data key", edit(func(_, ws map[string]any) {
-			ev := ws["history"].(map[string]any)["events"].([]any)[0].(map[string]any)
-			ev["data"] = []any{[]any{"favourite_colour", "blue"}}
+			shape := ws["history"].(map[string]any)["shapes"].([]any)[0].([]any)
+			shape[0] = "favourite_colour"
 		}), "event_data key"},
+		{"event values not fitting their shape", edit(func(_, ws map[string]any) {
+			ev := ws["history"].(map[string]any)["events"].([]any)[0].(map[string]any)
+			ev["values"] = append(ev["values"].([]any), "extra")
+		}), "does not fit"},
 		{"history without the event log", edit(func(root, _ map[string]any) { delete(root, "event_log") }), "event log"},
 		{"second workspace broken after a good first", edit(func(root, _ map[string]any) {
 			ws2 := root["workspaces"].([]any)[1].(map[string]any)
