@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/accesstoken"
+	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/emulatortest"
 	"github.com/flexemu/flexemu/emulator/twilioclient"
 	conversationsv1 "github.com/twilio/twilio-go/rest/conversations/v1"
@@ -470,4 +472,81 @@ func crawl(t *testing.T, emu *emulator.Emulator) map[string]string {
 		}
 	}
 	return out
+}
+
+// TestSnapshotKeepsEveryAccount restores an account added at run time with
+// its own credentials, fixture (Reset re-applies it), clock and state,
+// keeps Access Tokens minted before the save valid, and continues a real
+// clock from the saved virtual time.
+func TestSnapshotKeepsEveryAccount(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	emu := emulatortest.Run(t, emulator.WithStateFile(state))
+	extra, err := emu.CreateAccount(emulator.AccountParams{FriendlyName: "team b", Fixture: "sales-support.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := extra.Inbound(context.Background(), emulator.InboundParams{Body: "to team b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra.Advance(10 * time.Minute)
+	emu.Account().Advance(20 * time.Minute)
+	token, err := emu.Account().MintToken("alice", accesstoken.Grants{Identity: "alice"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emu.SaveState(); err != nil {
+		t.Fatal(err)
+	}
+
+	restored := emulatortest.Run(t, emulator.WithStateFile(state))
+	if n := len(restored.Accounts()); n != 2 {
+		t.Fatalf("restored %d accounts, want 2", n)
+	}
+	again, ok := restored.LookupAccount(extra.SID)
+	if !ok {
+		t.Fatalf("account %s was not restored", extra.SID)
+	}
+	if again.AuthToken != extra.AuthToken || again.FriendlyName != "team b" || !again.Now().Equal(extra.Now()) {
+		t.Fatalf("restored account: token %q name %q now %s; saved %q %q %s", again.AuthToken, again.FriendlyName,
+			again.Now(), extra.AuthToken, "team b", extra.Now())
+	}
+	get := func(a *emulator.Account, path string) int {
+		req, _ := http.NewRequest(http.MethodGet, restored.URL()+path, nil)
+		req.SetBasicAuth(a.SID, a.AuthToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	conv := "/conversations/v1/Conversations/" + tr.ConversationSID
+	if code := get(again, conv); code != 200 {
+		t.Fatalf("the extra account's conversation reads %d after the restore", code)
+	}
+	if code := get(restored.Account(), conv); code != 404 {
+		t.Fatalf("the primary account reads the extra account's conversation: %d", code)
+	}
+	if _, err := restored.Account().VerifyToken(token); err != nil {
+		t.Fatalf("a token minted before the save no longer verifies: %v", err)
+	}
+	if err := again.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if code := get(again, conv); code != 404 {
+		t.Fatalf("after Reset the conversation reads %d, want 404", code)
+	}
+	if code := get(again, "/taskrouter/v1/Workspaces/WS1a1b2c3d4e5f60718293a4b5c6d7e8f9"); code != 200 {
+		t.Fatalf("Reset did not re-apply the account's own fixture (sales-support.yaml): workspace reads %d", code)
+	}
+
+	realClock, err := emulator.New(emulator.WithAddr("127.0.0.1:0"), emulator.WithStateFile(state), emulator.WithClock(clock.Real))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer realClock.Close()
+	if now, saved := realClock.Account().Now(), emu.Account().Now(); now.Before(saved) || now.After(saved.Add(time.Minute)) {
+		t.Fatalf("a real clock restored at %s, saved at %s", now, saved)
+	}
 }
