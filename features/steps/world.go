@@ -146,7 +146,9 @@ func (w *World) start(fixtureName string) error {
 	sid, token := w.cfg.accountSID, w.cfg.authToken
 	if w.cfg.url != "" {
 		w.URL = w.cfg.url
-		w.Control = remote.New(w.URL)
+		// Scoped to the configured account (the primary when none is), so
+		// suites sharing one emulator each reset and drive their own.
+		w.Control = remote.New(w.URL).ForAccount(sid)
 		if err := w.Control.Reset(context.Background()); err != nil {
 			return err
 		}
