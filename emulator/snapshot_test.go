@@ -550,3 +550,30 @@ func TestSnapshotKeepsEveryAccount(t *testing.T) {
 		t.Fatalf("a real clock restored at %s, saved at %s", now, saved)
 	}
 }
+
+// TestSnapshotSaveFailureIsTwilioError: a state file that cannot be written
+// makes POST /snapshot Twilio's 500 error naming the file, and Close
+// report it.
+func TestSnapshotSaveFailureIsTwilioError(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "missing-dir", "state.json")
+	emu, err := emulator.New(emulator.WithAddr("127.0.0.1:0"), emulator.WithStateFile(state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := post(t, emu.URL()+emulator.ControlPrefix+"/snapshot")
+	var te struct {
+		Code    int    `json:"code"`
+		Status  int    `json:"status"`
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(body, &te); err != nil || resp.StatusCode != 500 || te.Status != 500 || te.Code != 20500 ||
+		!strings.Contains(te.Message, "saving state to "+state) {
+		t.Fatalf("POST /snapshot with an unwritable state file = %d %s", resp.StatusCode, body)
+	}
+	if err := emu.Close(); err == nil || !strings.Contains(err.Error(), state) {
+		t.Fatalf("Close with an unwritable state file = %v, want an error naming it", err)
+	}
+}
