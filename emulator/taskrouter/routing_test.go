@@ -624,3 +624,30 @@ func TestBareWorkspaceAndLookups(t *testing.T) {
 	_, err = en.WorkspaceOfWorkflow("WW00000000000000000000000000000000")
 	wantTwilioErr(t, err, 404, 20404)
 }
+
+// TestDeleteQueueOfAnEarlierConfiguration: a task waiting under a workflow's
+// earlier configuration (updated without ReEvaluateTasks) keeps its later
+// steps, so their queues cannot be deleted until it moves on.
+func TestDeleteQueueOfAnEarlierConfiguration(t *testing.T) {
+	f := newFixture(t)
+	first, later := f.queue("First", "1==1"), f.queue("Later", "1==1")
+	cfg := func(q1, q2 *TaskQueue) string {
+		return fmt.Sprintf(`{"task_routing":{"filters":[{"expression":"1==1","targets":[{"queue":%q,"timeout":30},{"queue":%q}]}]}}`, q1.SID, q2.SID)
+	}
+	wf := f.workflow(cfg(first, later), 0)
+	task := f.task(`{}`)
+	next := fmt.Sprintf(`{"task_routing":{"default_filter":{"queue":%q}}}`, first.SID)
+	must(f.e.UpdateWorkflow(f.ws.SID, wf.SID, UpdateWorkflowParams{Configuration: &next}))(t)
+	err := f.e.DeleteTaskQueue(f.ws.SID, later.SID)
+	wantTwilioErr(t, err, 400, 20001, task.SID, "routed with a workflow configuration")
+	f.advance(31 * time.Second) // the task moves on to Later ...
+	if task.TaskQueueSID != later.SID {
+		t.Fatalf("task in %s, want Later", task.TaskQueueFriendlyName)
+	}
+	reason := "done"
+	canceled := TaskCanceled
+	must(f.e.UpdateTask(f.ws.SID, task.SID, UpdateTaskParams{AssignmentStatus: &canceled, Reason: &reason}))(t)
+	if err := f.e.DeleteTaskQueue(f.ws.SID, later.SID); err != nil { // ... and once it is gone, Later can go
+		t.Fatalf("delete after the task finished: %v", err)
+	}
+}

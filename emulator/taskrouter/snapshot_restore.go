@@ -313,14 +313,12 @@ func (r *restorer) task(ws *Workspace, s *snapTask, configs []*routingConfig, st
 			return fmt.Errorf("task queue %q is not a task queue of the workspace", s.TaskQueueSID)
 		}
 	}
-	if live {
+	if live { // a finished task is never routed again: its text is all it needs
 		m, err := parseJSONObject("Attributes", s.Attributes)
 		if err != nil {
 			return err
 		}
 		t.AttributesMap = m
-	} else if _, err := parseJSONObject("Attributes", s.Attributes); err != nil {
-		return err
 	}
 	if t.waiting() != (s.Routing != nil) {
 		return errors.New("a pending or reserved task needs its routing position, and only such a task has one")

@@ -233,6 +233,12 @@ func (e *Engine) DeleteTaskQueue(wsSID, sid string) error {
 		if t.queue == q && !t.terminal() {
 			return twilio.BadRequest("TaskQueue %s cannot be deleted: task %s is %s in it", q.SID, t.SID, t.AssignmentStatus)
 		}
+		// A waiting task keeps the configuration it was routed with, which
+		// may be a workflow's earlier one: its next step must not be a
+		// deleted queue.
+		if t.waiting() && t.cfg != nil && t.cfg.uses(q) {
+			return twilio.BadRequest("TaskQueue %s cannot be deleted: task %s is routed with a workflow configuration that uses it", q.SID, t.SID)
+		}
 	}
 	e.dropQueue(ws, q)
 	ws.forgetDirectQueue(q)
