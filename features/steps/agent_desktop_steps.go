@@ -28,6 +28,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	trengine "github.com/flexemu/flexemu/emulator/taskrouter"
 )
 
 var agentDesktopSteps = []stepDef{
@@ -169,8 +171,9 @@ func (w *World) desktopReceivesReservation(ctx context.Context, identity string)
 }
 
 // desktopReservationCommand sends a reservation command and waits for the
-// SDK event (desktop.js's names) that confirms it.
-func (w *World) desktopReservationCommand(ctx context.Context, identity, cmd, event string) error {
+// SDK event that confirms it; desktop.js reports a Reservation's events
+// under TaskRouter's event types ("reservation.accepted").
+func (w *World) desktopReservationCommand(ctx context.Context, identity, cmd string, event trengine.EventType) error {
 	d, err := w.desktop(identity)
 	if err != nil {
 		return err
@@ -181,24 +184,24 @@ func (w *World) desktopReservationCommand(ctx context.Context, identity, cmd, ev
 	if _, err := d.command(ctx, map[string]any{"cmd": cmd, "reservationSid": d.reservationSID}); err != nil {
 		return err
 	}
-	_, err = d.waitFor(ctx, event, func(evs []desktopEvent, i int) bool {
-		return evs[i].str("event") == event && evs[i].str("sid") == d.reservationSID
+	_, err = d.waitFor(ctx, string(event), func(evs []desktopEvent, i int) bool {
+		return evs[i].str("event") == string(event) && evs[i].str("sid") == d.reservationSID
 	})
 	return err
 }
 
 func (w *World) desktopAnswersReservation(ctx context.Context, identity, verb string) error {
 	if verb == "rejects" {
-		return w.desktopReservationCommand(ctx, identity, "reject", "reservation.rejected")
+		return w.desktopReservationCommand(ctx, identity, "reject", trengine.EventReservationRejected)
 	}
-	return w.desktopReservationCommand(ctx, identity, "accept", "reservation.accepted")
+	return w.desktopReservationCommand(ctx, identity, "accept", trengine.EventReservationAccepted)
 }
 
 func (w *World) desktopEndsTask(ctx context.Context, identity, verb string) error {
 	if verb == "completes" {
-		return w.desktopReservationCommand(ctx, identity, "complete", "reservation.completed")
+		return w.desktopReservationCommand(ctx, identity, "complete", trengine.EventReservationCompleted)
 	}
-	return w.desktopReservationCommand(ctx, identity, "wrapup", "reservation.wrapup")
+	return w.desktopReservationCommand(ctx, identity, "wrapup", trengine.EventReservationWrapup)
 }
 
 func (w *World) desktopShowsConversation(ctx context.Context, identity, body string) error {

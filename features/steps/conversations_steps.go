@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flexemu/flexemu/emulator"
+	trengine "github.com/flexemu/flexemu/emulator/taskrouter"
 	conversations "github.com/twilio/twilio-go/rest/conversations/v1"
 	flexapi "github.com/twilio/twilio-go/rest/flex/v1"
 	taskrouter "github.com/twilio/twilio-go/rest/taskrouter/v1"
@@ -63,7 +64,7 @@ func (w *World) customerSends(ctx context.Context, from, to, body string) error 
 	w.lastTrace = tr
 	w.conversationSID = tr.ConversationSID
 	for _, e := range tr.Entries {
-		if e.Type == "task.created" {
+		if e.Type == string(trengine.EventTaskCreated) {
 			w.taskSID = e.SID
 		}
 	}

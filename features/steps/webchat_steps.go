@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flexemu/flexemu/emulator"
+	trengine "github.com/flexemu/flexemu/emulator/taskrouter"
 	convapi "github.com/twilio/twilio-go/rest/conversations/v1"
 	flexv2 "github.com/twilio/twilio-go/rest/flex/v2"
 )
@@ -122,7 +123,7 @@ func (w *World) webchatInbound(ctx context.Context, identity, body, ped string) 
 	}
 	w.lastTrace, w.conversationSID = tr, tr.ConversationSID
 	for _, e := range tr.Entries {
-		if e.Type == "task.created" {
+		if e.Type == string(trengine.EventTaskCreated) {
 			w.taskSID = e.SID
 		}
 		if e.Type == "webchat.created" {
