@@ -131,27 +131,15 @@ func createActivity(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := e.CreateActivity(r.Path("WorkspaceSid"), CreateActivityParams{FriendlyName: name, Available: r.Form.Bool("Available", false)})
-	if err != nil {
-		return nil, err
-	}
-	return renderActivity(r, e.env.AccountSID, a), nil
+	return view(e, r, renderActivity)(e.CreateActivity(r.Path("WorkspaceSid"), CreateActivityParams{FriendlyName: name, Available: r.Form.Bool("Available", false)}))
 }
 
 func fetchActivity(e *Engine, r *twilio.Request) (any, error) {
-	a, err := e.Activity(r.Path("WorkspaceSid"), r.Path("Sid"))
-	if err != nil {
-		return nil, err
-	}
-	return renderActivity(r, e.env.AccountSID, a), nil
+	return view(e, r, renderActivity)(e.Activity(r.Path("WorkspaceSid"), r.Path("Sid")))
 }
 
 func updateActivity(e *Engine, r *twilio.Request) (any, error) {
-	a, err := e.UpdateActivity(r.Path("WorkspaceSid"), r.Path("Sid"), r.Form.OptString("FriendlyName"))
-	if err != nil {
-		return nil, err
-	}
-	return renderActivity(r, e.env.AccountSID, a), nil
+	return view(e, r, renderActivity)(e.UpdateActivity(r.Path("WorkspaceSid"), r.Path("Sid"), r.Form.OptString("FriendlyName")))
 }
 
 func deleteActivity(e *Engine, r *twilio.Request) (any, error) {
@@ -169,29 +157,17 @@ func createTaskChannel(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := e.CreateTaskChannel(r.Path("WorkspaceSid"), CreateTaskChannelParams{FriendlyName: name, UniqueName: unique,
-		ChannelOptimizedRouting: r.Form.Bool("ChannelOptimizedRouting", false)})
-	if err != nil {
-		return nil, err
-	}
-	return renderTaskChannel(r, e.env.AccountSID, c), nil
+	return view(e, r, renderTaskChannel)(e.CreateTaskChannel(r.Path("WorkspaceSid"), CreateTaskChannelParams{FriendlyName: name, UniqueName: unique,
+		ChannelOptimizedRouting: r.Form.Bool("ChannelOptimizedRouting", false)}))
 }
 
 func fetchTaskChannel(e *Engine, r *twilio.Request) (any, error) {
-	c, err := e.TaskChannel(r.Path("WorkspaceSid"), r.Path("Sid"))
-	if err != nil {
-		return nil, err
-	}
-	return renderTaskChannel(r, e.env.AccountSID, c), nil
+	return view(e, r, renderTaskChannel)(e.TaskChannel(r.Path("WorkspaceSid"), r.Path("Sid")))
 }
 
 func updateTaskChannel(e *Engine, r *twilio.Request) (any, error) {
-	c, err := e.UpdateTaskChannel(r.Path("WorkspaceSid"), r.Path("Sid"), UpdateTaskChannelParams{
-		FriendlyName: r.Form.OptString("FriendlyName"), ChannelOptimizedRouting: r.Form.OptBool("ChannelOptimizedRouting")})
-	if err != nil {
-		return nil, err
-	}
-	return renderTaskChannel(r, e.env.AccountSID, c), nil
+	return view(e, r, renderTaskChannel)(e.UpdateTaskChannel(r.Path("WorkspaceSid"), r.Path("Sid"), UpdateTaskChannelParams{
+		FriendlyName: r.Form.OptString("FriendlyName"), ChannelOptimizedRouting: r.Form.OptBool("ChannelOptimizedRouting")}))
 }
 
 func deleteTaskChannel(e *Engine, r *twilio.Request) (any, error) {
@@ -258,11 +234,7 @@ func workerIfMatch(e *Engine, r *twilio.Request) error {
 }
 
 func fetchWorkerChannel(e *Engine, r *twilio.Request) (any, error) {
-	wc, err := e.WorkerChannel(r.Path("WorkspaceSid"), r.Path("WorkerSid"), r.Path("Sid"))
-	if err != nil {
-		return nil, err
-	}
-	return renderWorkerChannel(r, e.env.AccountSID, wc), nil
+	return view(e, r, renderWorkerChannel)(e.WorkerChannel(r.Path("WorkspaceSid"), r.Path("WorkerSid"), r.Path("Sid")))
 }
 
 func updateWorkerChannel(e *Engine, r *twilio.Request) (any, error) {
@@ -270,12 +242,8 @@ func updateWorkerChannel(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	wc, err := e.UpdateWorkerChannel(r.Path("WorkspaceSid"), r.Path("WorkerSid"), r.Path("Sid"),
-		UpdateWorkerChannelParams{Capacity: capacity, Available: r.Form.OptBool("Available")})
-	if err != nil {
-		return nil, err
-	}
-	return renderWorkerChannel(r, e.env.AccountSID, wc), nil
+	return view(e, r, renderWorkerChannel)(e.UpdateWorkerChannel(r.Path("WorkspaceSid"), r.Path("WorkerSid"), r.Path("Sid"),
+		UpdateWorkerChannelParams{Capacity: capacity, Available: r.Form.OptBool("Available")}))
 }
 
 // --- Reservations (both views)
@@ -342,19 +310,11 @@ func createTaskQueue(e *Engine, r *twilio.Request) (any, error) {
 	p.TaskOrder, _ = r.Form.String("TaskOrder")
 	p.ReservationActivitySID, _ = r.Form.String("ReservationActivitySid")
 	p.AssignmentActivitySID, _ = r.Form.String("AssignmentActivitySid")
-	q, err := e.CreateTaskQueue(r.Path("WorkspaceSid"), p)
-	if err != nil {
-		return nil, err
-	}
-	return renderTaskQueue(r, e.env.AccountSID, q), nil
+	return view(e, r, renderTaskQueue)(e.CreateTaskQueue(r.Path("WorkspaceSid"), p))
 }
 
 func fetchTaskQueue(e *Engine, r *twilio.Request) (any, error) {
-	q, err := e.TaskQueue(r.Path("WorkspaceSid"), r.Path("Sid"))
-	if err != nil {
-		return nil, err
-	}
-	return renderTaskQueue(r, e.env.AccountSID, q), nil
+	return view(e, r, renderTaskQueue)(e.TaskQueue(r.Path("WorkspaceSid"), r.Path("Sid")))
 }
 
 func updateTaskQueue(e *Engine, r *twilio.Request) (any, error) {
@@ -363,14 +323,10 @@ func updateTaskQueue(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := e.UpdateTaskQueue(r.Path("WorkspaceSid"), r.Path("Sid"), UpdateTaskQueueParams{
+	return view(e, r, renderTaskQueue)(e.UpdateTaskQueue(r.Path("WorkspaceSid"), r.Path("Sid"), UpdateTaskQueueParams{
 		FriendlyName: f.OptString("FriendlyName"), TargetWorkers: f.OptString("TargetWorkers"), MaxReservedWorkers: max,
 		TaskOrder: f.OptString("TaskOrder"), ReservationActivitySID: f.OptString("ReservationActivitySid"),
-		AssignmentActivitySID: f.OptString("AssignmentActivitySid")})
-	if err != nil {
-		return nil, err
-	}
-	return renderTaskQueue(r, e.env.AccountSID, q), nil
+		AssignmentActivitySID: f.OptString("AssignmentActivitySid")}))
 }
 
 func deleteTaskQueue(e *Engine, r *twilio.Request) (any, error) {
@@ -395,19 +351,11 @@ func createWorkflow(e *Engine, r *twilio.Request) (any, error) {
 	p := CreateWorkflowParams{FriendlyName: name, Configuration: cfg, TaskReservationTimeout: timeout}
 	p.AssignmentCallbackURL, _ = r.Form.String("AssignmentCallbackUrl")
 	p.FallbackAssignmentCallbackURL, _ = r.Form.String("FallbackAssignmentCallbackUrl")
-	wf, err := e.CreateWorkflow(r.Path("WorkspaceSid"), p)
-	if err != nil {
-		return nil, err
-	}
-	return renderWorkflow(r, e.env.AccountSID, wf), nil
+	return view(e, r, renderWorkflow)(e.CreateWorkflow(r.Path("WorkspaceSid"), p))
 }
 
 func fetchWorkflow(e *Engine, r *twilio.Request) (any, error) {
-	wf, err := e.Workflow(r.Path("WorkspaceSid"), r.Path("Sid"))
-	if err != nil {
-		return nil, err
-	}
-	return renderWorkflow(r, e.env.AccountSID, wf), nil
+	return view(e, r, renderWorkflow)(e.Workflow(r.Path("WorkspaceSid"), r.Path("Sid")))
 }
 
 func updateWorkflow(e *Engine, r *twilio.Request) (any, error) {
@@ -416,14 +364,10 @@ func updateWorkflow(e *Engine, r *twilio.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	wf, err := e.UpdateWorkflow(r.Path("WorkspaceSid"), r.Path("Sid"), UpdateWorkflowParams{
+	return view(e, r, renderWorkflow)(e.UpdateWorkflow(r.Path("WorkspaceSid"), r.Path("Sid"), UpdateWorkflowParams{
 		FriendlyName: f.OptString("FriendlyName"), Configuration: f.OptString("Configuration"),
 		AssignmentCallbackURL: f.OptString("AssignmentCallbackUrl"), FallbackAssignmentCallbackURL: f.OptString("FallbackAssignmentCallbackUrl"),
-		TaskReservationTimeout: timeout, ReEvaluateTasks: f.Bool("ReEvaluateTasks", false)})
-	if err != nil {
-		return nil, err
-	}
-	return renderWorkflow(r, e.env.AccountSID, wf), nil
+		TaskReservationTimeout: timeout, ReEvaluateTasks: f.Bool("ReEvaluateTasks", false)}))
 }
 
 func deleteWorkflow(e *Engine, r *twilio.Request) (any, error) {
@@ -522,4 +466,16 @@ func optTime(f twilio.Form, name string) (*time.Time, error) {
 		return nil, twilio.InvalidParam(name, "%q is not an ISO-8601 date-time", v)
 	}
 	return &t, nil
+}
+
+// view renders what an engine call returned, or passes its error on:
+//
+//	return view(e, r, renderTaskQueue)(e.TaskQueue(workspaceSID, sid))
+func view[T any](e *Engine, r *twilio.Request, render func(*twilio.Request, string, T) any) func(T, error) (any, error) {
+	return func(v T, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		return render(r, e.env.AccountSID, v), nil
+	}
 }
