@@ -284,6 +284,24 @@ func TestCreateAccountValidation(t *testing.T) {
 			}
 		})
 	}
+	// A web page the developer visits cannot create or delete accounts.
+	for _, method := range []string{http.MethodPost, http.MethodDelete} {
+		target := emu.URL() + emulator.ControlPrefix + "/accounts"
+		if method == http.MethodDelete {
+			target = emu.URL() + emulator.AccountPrefix + sid
+		}
+		req, _ := http.NewRequest(method, target, strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", "http://evil.example")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-origin %s %s: %d, want 403", method, target, resp.StatusCode)
+		}
+	}
 	if got := len(emu.Accounts()); got != 3 {
 		t.Errorf("%d accounts after the refusals, want 3", got)
 	}
