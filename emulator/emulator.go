@@ -141,11 +141,11 @@ func New(opts ...Option) (*Emulator, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	accts, note, err := restoreState(o) // none when there is no state file (yet)
+	rs, err := restoreState(o) // no accounts when there is no state file (yet)
 	if err != nil {
 		return nil, err
 	}
-	restored := accts != nil
+	accts, restored := rs.accounts, rs.accounts != nil
 	if !restored {
 		clk := clock.New(o.ClockMode, o.ClockStart)
 		acct, err := newAccount(o.AccountSID, o.AuthToken, clk, o.Fixture, o.Logger)
@@ -161,7 +161,7 @@ func New(opts ...Option) (*Emulator, error) {
 	for _, a := range accts {
 		e.accounts[a.SID] = a
 	}
-	e.state.note = note
+	e.state.note = rs.note
 	for _, p := range products {
 		e.productHosts[p.Host] = struct{}{}
 	}
@@ -173,6 +173,11 @@ func New(opts ...Option) (*Emulator, error) {
 	ip := net.ParseIP(e.listenHost)
 	e.openHosts = e.listenHost == "" || (ip != nil && ip.IsUnspecified())
 	e.handler = e.routes()
+	// After routes: mounting the media service clears each account's media.
+	if err := e.media.Import(rs.media); err != nil {
+		_ = e.Close()
+		return nil, fmt.Errorf("snapshot %s: %w", o.StateFile, err)
+	}
 	if !restored { // a snapshot holds the fixture's accounts already
 		if err := e.addFixtureAccounts(); err != nil {
 			_ = e.Close()

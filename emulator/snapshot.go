@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/flexemu/flexemu/emulator/mcs"
 )
 
 // SnapshotFormat is the layout version of a state snapshot. It changes when
@@ -73,6 +75,7 @@ func (e *Emulator) Snapshot() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.Media = e.media.Export(a.SID) // the store has its own lock: uploads skip the account's
 		file.Accounts = append(file.Accounts, s)
 	}
 	b, err := json.Marshal(file)
@@ -104,26 +107,36 @@ func (e *Emulator) SaveState() ([]byte, error) {
 // X"; "" when the emulator has none.
 func (e *Emulator) StateNote() string { return e.state.note }
 
+// restored is what restoreState found in the state file.
+type restored struct {
+	accounts []*Account // nil: no state file yet
+	note     string     // for StateNote
+	// media is the accounts' uploaded media, checked against a store's
+	// bounds; New adds it once the media service is mounted (mounting it
+	// clears an account's media, as a Reset does).
+	media []mcs.Stored
+}
+
 // restoreState builds the accounts saved in o.StateFile. It returns no
 // accounts, and a note saying so, when the file does not exist yet. Any
 // error leaves nothing running: the caller starts from scratch or fails.
-func restoreState(o Options) ([]*Account, string, error) {
+func restoreState(o Options) (restored, error) {
 	if o.StateFile == "" {
-		return nil, "", nil
+		return restored{}, nil
 	}
 	removeStaleTemps(o.StateFile)
 	file, err := readSnapshot(o.StateFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Sprintf("no state file yet at %s: applied fixture %s", o.StateFile, o.Fixture.Name), nil
+		return restored{note: fmt.Sprintf("no state file yet at %s: applied fixture %s", o.StateFile, o.Fixture.Name)}, nil
 	}
 	if err != nil {
-		return nil, "", err
+		return restored{}, err
 	}
 	if len(file.Accounts) == 0 {
-		return nil, "", fmt.Errorf("snapshot %s holds no accounts: delete it to start from the fixture", o.StateFile)
+		return restored{}, fmt.Errorf("snapshot %s holds no accounts: delete it to start from the fixture", o.StateFile)
 	}
 	if p := file.Accounts[0]; p.SID != o.AccountSID || p.AuthToken != o.AuthToken {
-		return nil, "", fmt.Errorf("snapshot %s is of account %s, but this emulator is configured for account %s "+
+		return restored{}, fmt.Errorf("snapshot %s is of account %s, but this emulator is configured for account %s "+
 			"(or another auth token): use that account's credentials, or delete the file to start afresh",
 			o.StateFile, p.SID, o.AccountSID)
 	}
@@ -132,23 +145,38 @@ func restoreState(o Options) ([]*Account, string, error) {
 	seen := map[string]bool{}
 	for _, s := range file.Accounts {
 		if seen[s.SID] {
-			return nil, "", fmt.Errorf("snapshot %s holds account %s twice: it is damaged", o.StateFile, s.SID)
+			return restored{}, fmt.Errorf("snapshot %s holds account %s twice: it is damaged", o.StateFile, s.SID)
 		}
 		seen[s.SID] = true
+	}
+	var stored []mcs.Stored
+	for _, s := range file.Accounts {
+		for _, m := range s.Media {
+			if m.AccountSID != s.SID {
+				return restored{}, fmt.Errorf("snapshot %s: account %s lists media %s of account %s: it is damaged", o.StateFile, s.SID, m.SID, m.AccountSID)
+			}
+		}
+		stored = append(stored, s.Media...)
+	}
+	fail := func(err error) (restored, error) {
+		for _, done := range accts {
+			discardAccount(done)
+		}
+		return restored{}, fmt.Errorf("snapshot %s: %w", o.StateFile, err)
+	}
+	if err := mcs.NewStore(0, 0).Import(stored); err != nil { // the bounds New's store has
+		return fail(err)
 	}
 	for _, s := range file.Accounts {
 		a, n, err := restoreAccount(s, o, file.SavedAt)
 		if err != nil {
-			for _, done := range accts {
-				discardAccount(done)
-			}
-			return nil, "", fmt.Errorf("snapshot %s: %w", o.StateFile, err)
+			return fail(err)
 		}
 		accts = append(accts, a)
 		objects += n
 	}
-	return accts, fmt.Sprintf("restored %d accounts from %s (saved at %s, %d objects)", len(accts),
-		o.StateFile, file.SavedAt.Format(time.RFC3339), objects), nil
+	return restored{accounts: accts, media: stored, note: fmt.Sprintf("restored %d accounts from %s (saved at %s, %d objects)", len(accts),
+		o.StateFile, file.SavedAt.Format(time.RFC3339), objects)}, nil
 }
 
 // discardAccount stops what a restored account runs on its own (its

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/fixture"
+	"github.com/flexemu/flexemu/emulator/mcs"
 	"github.com/flexemu/flexemu/emulator/timeline"
 )
 
@@ -27,6 +28,9 @@ type accountSnapshot struct {
 	TokenOffset time.Duration   `json:"token_offset_ns"`
 	Setup       Setup           `json:"setup"`
 	Engines     engineSnapshots `json:"engines"`
+	// Media is what the Conversations SDKs uploaded (the media service),
+	// content included.
+	Media []mcs.Stored `json:"media,omitempty"`
 }
 
 // clockSnapshot is the account's virtual clock when it was saved.
@@ -153,7 +157,7 @@ func restoreAccount(s accountSnapshot, o Options, savedAt time.Time) (*Account, 
 		discardAccount(a)
 		return nil, 0, fmt.Errorf("account %s: %w", s.SID, err)
 	}
-	n := countObjects(s.Engines)
+	n := countObjects(s.Engines) + len(s.Media)
 	_ = a.locked(a.causes.New(), func(*Engines) error {
 		// What building the bare engines recorded (the default service) is
 		// not news: the restored state already holds it.

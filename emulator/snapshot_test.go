@@ -19,6 +19,7 @@ import (
 	"github.com/flexemu/flexemu/emulator/accesstoken"
 	"github.com/flexemu/flexemu/emulator/clock"
 	"github.com/flexemu/flexemu/emulator/emulatortest"
+	"github.com/flexemu/flexemu/emulator/mcs"
 	"github.com/flexemu/flexemu/emulator/twilioclient"
 	conversationsv1 "github.com/twilio/twilio-go/rest/conversations/v1"
 	taskrouterv1 "github.com/twilio/twilio-go/rest/taskrouter/v1"
@@ -475,8 +476,8 @@ func crawl(t *testing.T, emu *emulator.Emulator) map[string]string {
 }
 
 // TestSnapshotKeepsEveryAccount restores an account added at run time with
-// its own credentials, fixture (Reset re-applies it), clock and state,
-// keeps Access Tokens minted before the save valid, and continues a real
+// its own credentials, fixture (Reset re-applies it), clock, state and
+// uploaded media, keeps Access Tokens minted before the save valid, and continues a real
 // clock from the saved virtual time.
 func TestSnapshotKeepsEveryAccount(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
@@ -491,6 +492,12 @@ func TestSnapshotKeepsEveryAccount(t *testing.T) {
 	}
 	extra.Advance(10 * time.Minute)
 	emu.Account().Advance(20 * time.Minute)
+	picture := []byte("\x89PNG not really")
+	media, err := emu.Media().Put(mcs.Media{AccountSID: extra.SID, ServiceSID: "IS00000000000000000000000000000001",
+		ContentType: "image/png", Filename: "a.png", Category: "media", Author: "customer", DateCreated: extra.Now()}, picture)
+	if err != nil {
+		t.Fatal(err)
+	}
 	token, err := emu.Account().MintToken("alice", accesstoken.Grants{Identity: "alice"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -527,6 +534,18 @@ func TestSnapshotKeepsEveryAccount(t *testing.T) {
 	}
 	if code := get(restored.Account(), conv); code != 404 {
 		t.Fatalf("the primary account reads the extra account's conversation: %d", code)
+	}
+	mediaURL := restored.URL() + strings.TrimSuffix(emulator.MediaPrefix, "/") + "/v1/Services/" + media.ServiceSID + "/Media/" + media.SID + "/Content"
+	req, _ := http.NewRequest(http.MethodGet, mediaURL, nil)
+	req.SetBasicAuth(again.SID, again.AuthToken)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Equal(got, picture) {
+			t.Fatalf("uploaded media after the restore: %d %q", resp.StatusCode, got)
+		}
 	}
 	if _, err := restored.Account().VerifyToken(token); err != nil {
 		t.Fatalf("a token minted before the save no longer verifies: %v", err)

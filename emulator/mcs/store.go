@@ -11,6 +11,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -151,6 +153,77 @@ func (s *Store) Forget(accountSID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.accounts, accountSID)
+}
+
+// Stored is a media record with its content, as Export lists it and Import
+// takes it back (state snapshots).
+type Stored struct {
+	Media
+	Content []byte
+}
+
+// Export lists an account's media with their content, oldest first.
+func (s *Store) Export(accountSID string) []Stored {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[accountSID]
+	if a == nil {
+		return nil
+	}
+	out := make([]Stored, 0, len(a.media))
+	for _, e := range a.media {
+		out = append(out, Stored{Media: e.meta, Content: e.content})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].DateCreated.Equal(out[j].DateCreated) {
+			return out[i].DateCreated.Before(out[j].DateCreated)
+		}
+		return out[i].SID < out[j].SID
+	})
+	return out
+}
+
+// Import adds media Export listed, keeping their SIDs, under the same
+// bounds as Put. On error nothing is added.
+func (s *Store) Import(items []Stored) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	added := map[string]int64{}
+	seen := map[string]bool{}
+	for _, it := range items {
+		switch {
+		case !twilio.IsSID(it.SID, "ME"):
+			return fmt.Errorf("media %q: not a media SID", it.SID)
+		case it.Size != len(it.Content):
+			return fmt.Errorf("media %s: the record says %d bytes, the content has %d", it.SID, it.Size, len(it.Content))
+		case int64(len(it.Content)) > s.maxObject:
+			return fmt.Errorf("media %s: %w", it.SID, ErrTooLarge)
+		case seen[it.SID]:
+			return fmt.Errorf("media %s: listed twice", it.SID)
+		}
+		seen[it.SID] = true
+		have := int64(0)
+		if a := s.accounts[it.AccountSID]; a != nil {
+			have = a.bytes
+			if _, dup := a.media[it.SID]; dup {
+				return fmt.Errorf("media %s: already stored", it.SID)
+			}
+		}
+		added[it.AccountSID] += int64(len(it.Content))
+		if have+added[it.AccountSID] > s.maxPerAccount {
+			return fmt.Errorf("account %s: %w", it.AccountSID, ErrFull)
+		}
+	}
+	for _, it := range items {
+		a := s.accounts[it.AccountSID]
+		if a == nil {
+			a = &account{media: map[string]*entry{}}
+			s.accounts[it.AccountSID] = a
+		}
+		a.media[it.SID] = &entry{meta: it.Media, content: it.Content}
+		a.bytes += int64(len(it.Content))
+	}
+	return nil
 }
 
 // Bytes is the content an account holds.
