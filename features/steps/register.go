@@ -45,6 +45,7 @@ var areas = []stepArea{
 	{"Flex: configuration and interactions", flexConfigSteps},
 	{"Agent desktop (twilio-taskrouter and @twilio/conversations in Node)", agentDesktopSteps},
 	{"Studio flow authors", flowAuthorSteps},
+	{"Fault injection", faultSteps},
 }
 
 // Register adds flexemu's steps and per-scenario lifecycle to sc, each
