@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,4 +270,42 @@ func newTestAccount() (*Account, error) {
 
 func fixtureFault(path string, status, times int) fixture.Fault {
 	return fixture.Fault{Path: path, Status: status, Times: times}
+}
+
+// TestFixtureFaults declares faults in a fixture's faults section: they are
+// on the account from the start, and a bad one stops the fixture with its
+// file, line and field.
+func TestFixtureFaults(t *testing.T) {
+	base := string(fixtures.Default) + "\nfaults:\n"
+	cases := []struct {
+		name, yaml, wantErr string
+	}{
+		{"valid", base + "  - {method: POST, path: /taskrouter/v1/Workspaces/*/Tasks, code: 20429, times: 1}\n" +
+			"  - {url: \"http://localhost:3000/*\", mode: slow, delay: 2s}\n", ""},
+		{"bad mode", base + "  - {url: \"http://localhost:3000/*\", mode: drop}\n", `faults[0]: Invalid mode: "drop" is not fail, timeout or slow`},
+		{"unknown key", base + "  - {path: /v1/x, staus: 500}\n", "faults[0].staus: unknown field"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fx, err := fixture.Parse("x.yaml", []byte(tc.yaml))
+			if err == nil {
+				clk := clock.New(clock.Manual, time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+				var a *Account
+				a, err = newAccount(DefaultAccountSID, DefaultAuthToken, clk, fx, slog.Default())
+				if err == nil {
+					got := a.Faults()
+					if len(got) != 2 || !got[0].Fixture || got[0].Product != "taskrouter" || got[0].Status != 429 || got[1].Kind != FaultWebhook {
+						t.Errorf("fixture faults = %+v", got)
+					}
+				}
+			}
+			lines := strings.Count(string(fixtures.Default), "\n") + 3
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("valid fixture refused: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "x.yaml:"+strconv.Itoa(lines))):
+				t.Fatalf("error = %v, want x.yaml:%d and %q", err, lines, tc.wantErr)
+			}
+		})
+	}
 }
