@@ -141,6 +141,12 @@ func TestSnapshotSurvivesKill9DuringSaves(t *testing.T) {
 
 		var mu sync.Mutex
 		var created []string
+		for i := 0; i < 10; i++ { // so that every save of the round holds some
+			next++
+			if p := c.create(next); p != "" {
+				created = append(created, p)
+			}
+		}
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -162,10 +168,13 @@ func TestSnapshotSurvivesKill9DuringSaves(t *testing.T) {
 		}()
 		lastGood := -1
 		var lastBody []byte
-		killAt := time.Now().Add(time.Duration(100+rand.IntN(400)) * time.Millisecond)
-		killed := make(chan struct{})
+		// The kill comes at a random moment after the first save completed
+		// (saves slow down as the state grows; a round without any would
+		// prove nothing).
+		firstSaved, killed := make(chan struct{}), make(chan struct{})
 		go func() {
-			time.Sleep(time.Until(killAt))
+			<-firstSaved
+			time.Sleep(time.Duration(rand.IntN(500)) * time.Millisecond)
 			_ = up.Process.Kill()
 			close(killed)
 		}()
@@ -176,16 +185,23 @@ func TestSnapshotSurvivesKill9DuringSaves(t *testing.T) {
 			before := len(created) // all of these completed before the save began
 			mu.Unlock()
 			code, body := c.do("POST", emulator.ControlPrefix+"/snapshot", nil)
+			wait := time.Duration(0)
+			if code != 200 {
+				wait = 2 * time.Second // a failure is the kill's, which may not be marked yet
+			}
 			select {
 			case <-killed:
 				break loop
-			default:
+			case <-time.After(wait):
 			}
 			if code != 200 {
 				t.Fatalf("round %d: POST /snapshot = %d %s", round, code, body)
 			}
 			saves++
 			lastGood, lastBody = before, body
+			if saves == 1 {
+				close(firstSaved)
+			}
 		}
 		close(stop)
 		wg.Wait()
