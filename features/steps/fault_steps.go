@@ -184,7 +184,9 @@ func (w *World) injectedFaults(ctx context.Context, want string, find func(contr
 func (w *World) timelineShowsRouteFault(ctx context.Context, want, method, path string, code int) error {
 	m := faultMethod(method)
 	return w.injectedFaults(ctx, want,
-		func(f controlapi.Fault) bool { return f.Kind == controlapi.FaultRoute && f.Method == m && f.Path == path },
+		func(f controlapi.Fault) bool {
+			return f.Kind == controlapi.FaultRoute && f.Method == m && f.Path == path
+		},
 		func(refs map[string]string) bool { return refs["code"] == strconv.Itoa(code) })
 }
 
