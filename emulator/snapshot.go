@@ -175,7 +175,7 @@ func restoreState(o Options) (restored, error) {
 		accts = append(accts, a)
 		objects += n
 	}
-	return restored{accounts: accts, media: stored, note: fmt.Sprintf("restored %d accounts from %s (saved at %s, %d objects)", len(accts),
+	return restored{accounts: accts, media: stored, note: fmt.Sprintf("restored %s from %s (saved at %s, %d objects)", accountsWord(len(accts)),
 		o.StateFile, file.SavedAt.Format(time.RFC3339), objects)}, nil
 }
 
@@ -184,4 +184,12 @@ func restoreState(o Options) (restored, error) {
 func discardAccount(a *Account) {
 	a.clock.Stop()
 	_ = a.webhooks.Close(0)
+}
+
+// accountsWord is "1 account" or "N accounts".
+func accountsWord(n int) string {
+	if n == 1 {
+		return "1 account"
+	}
+	return fmt.Sprintf("%d accounts", n)
 }

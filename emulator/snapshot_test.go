@@ -127,7 +127,7 @@ func TestSnapshotRestoresEverythingTheAPIsShow(t *testing.T) {
 	}
 
 	restored := emulatortest.Run(t, emulator.WithStateFile(state))
-	if note := restored.StateNote(); !strings.HasPrefix(note, "restored 1 accounts from "+state+" (saved at ") {
+	if note := restored.StateNote(); !strings.HasPrefix(note, "restored 1 account from "+state+" (saved at ") {
 		t.Fatalf("state note = %q", note)
 	}
 	if !restored.Account().Now().Equal(orig.Account().Now()) {

@@ -126,7 +126,7 @@ func TestSnapshotSurvivesKill9DuringSaves(t *testing.T) {
 	for round := 0; round < 5; round++ {
 		url, up, printed := upWithState(t, state)
 		c := e2eClient{t: t, url: url}
-		want := "restored 1 accounts from " + state
+		want := "restored 1 account from " + state
 		if round == 0 {
 			want = "no state file yet at " + state + ": applied fixture default.yaml"
 		}
@@ -237,7 +237,7 @@ func TestSnapshotSurvivesKill9DuringSaves(t *testing.T) {
 
 	// A clean shutdown saves what came after the last explicit snapshot.
 	url, up, printed := upWithState(t, state)
-	if !strings.Contains(printed, "restored 1 accounts from "+state) {
+	if !strings.Contains(printed, "restored 1 account from "+state) {
 		t.Fatalf("the banner does not say the state was restored:\n%s", printed)
 	}
 	c := e2eClient{t: t, url: url}
