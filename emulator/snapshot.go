@@ -71,6 +71,9 @@ func (e *Emulator) Snapshot() ([]byte, error) {
 	file := snapshotFile{Format: SnapshotFormat, Version: Version(), SavedAt: time.Now().UTC(),
 		Accounts: make([]accountSnapshot, 0, len(accts))}
 	for _, a := range accts {
+		if a.removed.Load() { // removed while this snapshot was being taken
+			continue
+		}
 		s, err := a.snapshot()
 		if err != nil {
 			return nil, err
