@@ -202,3 +202,45 @@ func TestWebhookTimeoutFault(t *testing.T) {
 		t.Errorf("timeline under the cause: %s", got)
 	}
 }
+
+// TestFaultsBelongToOneAccount declares a fault on each of two accounts in
+// one emulator: each strikes only its own account's calls.
+func TestFaultsBelongToOneAccount(t *testing.T) {
+	emu := emulatortest.Run(t)
+	other, err := emu.CreateAccount(emulator.AccountParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(sid, token string) int {
+		req, _ := http.NewRequest("GET", emu.URL()+"/taskrouter/v1/Workspaces", nil)
+		req.SetBasicAuth(sid, token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	base := emu.URL() + "/emulator/v1"
+	if s, m := do(t, "POST", base+"/faults", url.Values{"path": {"/taskrouter/v1/Workspaces"}, "status": {"503"}}, false, ""); s != 201 {
+		t.Fatalf("primary fault: %d %v", s, m)
+	}
+	if s, m := do(t, "POST", base+"/accounts/"+other.SID+"/faults", url.Values{"path": {"/taskrouter/v1/Workspaces"}, "status": {"429"}}, false, ""); s != 201 {
+		t.Fatalf("other account's fault: %d %v", s, m)
+	}
+	if got := call(emulator.DefaultAccountSID, emulator.DefaultAuthToken); got != 503 {
+		t.Errorf("primary account's call answered %d, want its own fault's 503", got)
+	}
+	if got := call(other.SID, other.AuthToken); got != 429 {
+		t.Errorf("other account's call answered %d, want its own fault's 429", got)
+	}
+	if err := other.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if got := call(other.SID, other.AuthToken); got != 200 {
+		t.Errorf("after its Reset the other account's call answered %d", got)
+	}
+	if got := call(emulator.DefaultAccountSID, emulator.DefaultAuthToken); got != 503 {
+		t.Errorf("the other account's Reset touched the primary's fault: %d", got)
+	}
+}
