@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -242,5 +243,62 @@ func TestFaultsBelongToOneAccount(t *testing.T) {
 	}
 	if got := call(emulator.DefaultAccountSID, emulator.DefaultAuthToken); got != 503 {
 		t.Errorf("the other account's Reset touched the primary's fault: %d", got)
+	}
+}
+
+// TestAssignmentCallbackTimeoutFallsBack times out a workflow's assignment
+// callback: TaskRouter's own rule for a callback that gets no answer (try
+// the fallback URL) follows, the fallback accepts, and the fault is in the
+// reservation's chain.
+func TestAssignmentCallbackTimeoutFallsBack(t *testing.T) {
+	emu := emulatortest.Run(t)
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"instruction": "accept"}`))
+	}))
+	defer srv.Close()
+	info := emu.Info(emu.URL())
+	client := twilioclient.New(emu.URL(), info.AccountSID, info.AuthToken)
+	wf, err := client.TaskrouterV1.CreateWorkflow(info.Workspace.SID, (&taskrouter.CreateWorkflowParams{}).
+		SetFriendlyName("with callbacks").SetAssignmentCallbackUrl(srv.URL+"/assign").
+		SetFallbackAssignmentCallbackUrl(srv.URL+"/fallback").
+		SetConfiguration(`{"task_routing":{"filters":[],"default_filter":{"queue":"WQ0a1b2c3d4e5f60718293a4b5c6d7e8f9"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emu.Account().AddFault(emulator.FaultSpec{URL: srv.URL + "/assign", Mode: "timeout"}); err != nil {
+		t.Fatal(err)
+	}
+	task, err := client.TaskrouterV1.CreateTask(info.Workspace.SID, (&taskrouter.CreateTaskParams{}).
+		SetWorkflowSid(*wf.Sid).SetTaskChannel("chat").SetAttributes(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.Account().Settle(context.Background(), emulator.WebhookWait)
+	mu.Lock()
+	got := strings.Join(paths, ",")
+	mu.Unlock()
+	if got != "/fallback" {
+		t.Errorf("the receiver got %q, want only the fallback callback", got)
+	}
+	res, err := client.TaskrouterV1.ListTaskReservation(info.Workspace.SID, *task.Sid, nil)
+	if err != nil || len(res) != 1 || *res[0].ReservationStatus != "accepted" {
+		t.Fatalf("reservations = %+v, %v; want one accepted by the fallback's instruction", res, err)
+	}
+	var order []string
+	for _, e := range emu.Account().Timeline().Since(0) {
+		if e.Type == emulator.FaultInjected || e.Type == "assignment_callback.failed" ||
+			(e.Kind == timeline.KindWebhook && strings.Contains(e.Type, "assignment_callback")) {
+			order = append(order, string(e.Kind)+":"+e.Type)
+		}
+	}
+	want := "fault:fault.injected webhook:assignment_callback state:assignment_callback.failed webhook:fallback_assignment_callback"
+	if strings.Join(order, " ") != want {
+		t.Errorf("timeline: %s\nwant      %s", strings.Join(order, " "), want)
 	}
 }
