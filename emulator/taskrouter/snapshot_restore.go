@@ -1,9 +1,11 @@
 package taskrouter
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -23,8 +25,15 @@ func (e *Engine) Restore(data json.RawMessage) error {
 		return errors.New("taskrouter: restore: the engine already holds state")
 	}
 	var s snapEngine
-	if err := json.Unmarshal(data, &s); err != nil {
+	// Strict: a field this version does not know is a snapshot of another
+	// shape, never something to drop silently.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
 		return fmt.Errorf("taskrouter: restore: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("taskrouter: restore: trailing data after the snapshot")
 	}
 	r := restorer{e: e, store: newStore[Workspace](), workflowWS: map[string]*Workspace{},
 		hist: map[string]*wsHistory{}, shapes: map[string]*string{}, limit: e.hist.limit}

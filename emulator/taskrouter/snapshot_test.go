@@ -435,8 +435,10 @@ func TestSnapshotRestoreRejectsBadData(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"not JSON", []byte(`{"workspaces":[`), "unexpected end"},
+		{"not JSON", []byte(`{"workspaces":[`), "unexpected EOF"},
 		{"wrong type", []byte(`{"seq":"many"}`), "cannot unmarshal"},
+		{"unknown field", []byte(`{"nonsense":true}`), "unknown field"},
+		{"trailing data", []byte(`{} {}`), "trailing data"},
 		{"workspaces not a list", []byte(`{"workspaces":{}}`), "cannot unmarshal"},
 		{"malformed workspace SID", edit(func(_, ws map[string]any) { ws["sid"] = "WS123" }), "SID"},
 		{"reservation of an unknown task", edit(func(_, ws map[string]any) {
