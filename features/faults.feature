@@ -62,3 +62,12 @@ Feature: Fault injection
     Then the receiver should have got 1 "onMessageAdded" webhook
     And a task should be created in workflow "Assign to Anyone"
     And the timeline should show 2 injected failures on webhooks to the receiver
+
+  Scenario: A pre-event that times out drops the message, as Twilio drops it
+    Given the account's pre-event webhook points at the receiver for "onConversationAdd"
+    And webhooks to the receiver time out for the next delivery
+    When a customer tries to send "hello?"
+    Then the message should be refused by the pre-event webhook
+    And no conversation should exist
+    And the receiver should have got 0 "onConversationAdd" webhooks
+    And the timeline should show 1 injected timeout on webhooks to the receiver
