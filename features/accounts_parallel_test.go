@@ -3,6 +3,7 @@ package features
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"testing"
 
 	"github.com/cucumber/godog"
@@ -11,6 +12,9 @@ import (
 	"github.com/flexemu/flexemu/emulator/remote"
 	"github.com/flexemu/flexemu/features/steps"
 )
+
+// ranScenarios is godog's summary line: scenarios run and passed.
+var ranScenarios = regexp.MustCompile(`(\d+) scenarios \((\d+) passed\)`)
 
 // TestAccountsRunFeaturesInParallel is how parallel test packages share one
 // emulator: each creates its own account and points the step library at it
@@ -50,10 +54,15 @@ func TestAccountsRunFeaturesInParallel(t *testing.T) {
 						configured(sc)
 						registerBackendSteps(sc)
 					},
-					Options: &godog.Options{Format: "progress", Paths: s.paths, Strict: true, Output: &out, Concurrency: 1},
+					Options: &godog.Options{Format: "progress", Paths: s.paths, Strict: true, NoColors: true, Output: &out, Concurrency: 1},
 				}.Run()
 				if status != 0 {
 					t.Fatalf("suite %s on account %s failed:\n%s", s.name, acct.AccountSID, out.String())
+				}
+				// A path that found no feature would pass too: count what ran.
+				m := ranScenarios.FindStringSubmatch(out.String())
+				if m == nil || m[1] != m[2] || m[1] == "0" {
+					t.Fatalf("suite %s ran no scenarios, or not all passed:\n%s", s.name, out.String())
 				}
 			})
 		}
