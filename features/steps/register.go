@@ -35,6 +35,7 @@ type stepArea struct {
 // order. A new file of steps adds its table here.
 var areas = []stepArea{
 	{"Emulator and virtual clock", emulatorSteps},
+	{"Accounts: a scenario's own account in a shared emulator", accountSteps},
 	{"Conversations: customers, agents and the receiver", conversationSteps},
 	{"Conversations webhooks: levels, pre-events, retries, timers", webhookSteps},
 	{"TaskRouter: the last message's task, workers and reservations", taskSteps},
