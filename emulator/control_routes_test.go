@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/flexemu/flexemu/emulator"
+	"github.com/flexemu/flexemu/emulator/controlapi"
 	"github.com/flexemu/flexemu/emulator/emulatortest"
 )
 
@@ -33,6 +34,18 @@ func TestControlRoutesAreAccountScoped(t *testing.T) {
 		}
 		if tc.status == http.StatusNotFound && body["code"] != float64(20404) {
 			t.Errorf("GET %s: code %v, want 20404", tc.path, body["code"])
+		}
+	}
+}
+
+// Clients send a route to the account prefix unless controlapi lists it as
+// emulator-wide: the list and the route table agree.
+func TestEmulatorPathsMatchTheRouteTable(t *testing.T) {
+	for _, table := range emulator.ControlTablesForTest() {
+		for _, rt := range table {
+			if got := controlapi.IsEmulatorPath(rt.Path); got != rt.EmulatorWide {
+				t.Errorf("%s %s: controlapi.IsEmulatorPath = %v, but the route is emulator-wide: %v", rt.Method, rt.Path, got, rt.EmulatorWide)
+			}
 		}
 	}
 }

@@ -5,6 +5,8 @@
 package controlapi
 
 import (
+	"strings"
+
 	"github.com/flexemu/flexemu/emulator/cause"
 	"github.com/flexemu/flexemu/emulator/timeline"
 )
@@ -16,6 +18,26 @@ const (
 	DefaultAuthToken  = "flexemu0000000000000000000000000"
 	DefaultAddr       = "127.0.0.1:7070"
 )
+
+// EmulatorPaths are the roots of the control API's emulator-wide routes
+// (health, the account table, snapshots): they live under ControlPrefix
+// only, never under an account's prefix. Every other route acts on one
+// account. The emulator checks its route table against this list.
+var EmulatorPaths = []string{"/health", "/accounts", "/snapshot"}
+
+// IsEmulatorPath reports whether path (below ControlPrefix, query
+// included or not) is an emulator-wide route.
+func IsEmulatorPath(path string) bool {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	for _, root := range EmulatorPaths {
+		if path == root || strings.HasPrefix(path, root+"/") {
+			return true
+		}
+	}
+	return false
+}
 
 // ChannelWebchat is InboundParams.Channel for a Flex webchat customer.
 const ChannelWebchat = "webchat"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/flexemu/flexemu/emulator/controlapi"
 )
@@ -49,8 +48,7 @@ func (c *Client) DeleteAccount(ctx context.Context, sid string) error {
 // account table, snapshots) under the control prefix, account routes under
 // c.Account's prefix when it is set.
 func (c *Client) prefix(path string) string {
-	if c.Account == "" || path == "/health" || path == "/accounts" || strings.HasPrefix(path, "/accounts/") ||
-		path == "/snapshot" || strings.HasPrefix(path, "/snapshot?") {
+	if c.Account == "" || controlapi.IsEmulatorPath(path) {
 		return controlapi.ControlPrefix
 	}
 	return controlapi.AccountPrefix + url.PathEscape(c.Account)
