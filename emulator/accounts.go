@@ -129,7 +129,22 @@ func (e *Emulator) RemoveAccount(sid string) error {
 	a.removed.Store(true)
 	a.shutdown()
 	e.media.Forget(a.SID)
+	e.accountsMu.RLock()
+	gone := append([](func(string)){}, e.accountGoneHooks...)
+	e.accountsMu.RUnlock()
+	for _, fn := range gone {
+		fn(a.SID)
+	}
 	return nil
+}
+
+// onAccountRemoved runs fn with the SID of every account removed from now
+// on, so servers holding per-account state (the Sync projection, the event
+// bridge) let go of it.
+func (e *Emulator) onAccountRemoved(fn func(sid string)) {
+	e.accountsMu.Lock()
+	defer e.accountsMu.Unlock()
+	e.accountGoneHooks = append(e.accountGoneHooks, fn)
 }
 
 // shutdown stops what runs on its own for an account taken out: its clock's

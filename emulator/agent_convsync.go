@@ -21,6 +21,7 @@ func (e *Emulator) syncService() twilsock.Service {
 		sid := a.SID
 		a.OnEngines(func(en *Engines) { svc.Attach(sid, en.Conversations) })
 	})
+	e.onAccountRemoved(svc.Detach)
 	return svc
 }
 

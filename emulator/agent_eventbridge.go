@@ -17,7 +17,9 @@ import (
 // worker found by WorkerFor, reads under the account lock, actions through
 // CallAPI so they are REST calls in every respect.
 func (e *Emulator) eventBridgeHandler() http.Handler {
-	return eventbridge.New(eventBridgeBackend{e}, eventbridge.Options{Logger: e.log})
+	srv := eventbridge.New(eventBridgeBackend{e}, eventbridge.Options{Logger: e.log})
+	e.onAccountRemoved(srv.Forget)
+	return srv
 }
 
 // eventBridgeBackend is eventbridge.Backend over the emulator.

@@ -85,6 +85,8 @@ type Emulator struct {
 	accounts     map[string]*Account
 	accountOrder []*Account
 	accountHooks []func(*Account)
+	// accountGoneHooks run when an account is removed (onAccountRemoved).
+	accountGoneHooks []func(string)
 	primary      *Account
 	handler      http.Handler
 	log          *slog.Logger

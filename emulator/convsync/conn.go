@@ -80,7 +80,10 @@ func (c *conn) Close() {
 		return
 	}
 	c.closed = true
-	a := s.account(c.accountSID)
+	a := s.accounts[c.accountSID]
+	if a == nil { // the account was removed (Detach)
+		return
+	}
 	for sid := range c.subs {
 		c.unsubscribe(a, sid)
 	}

@@ -85,6 +85,14 @@ func (s *Service) Attach(accountSID string, eng *conversations.Engine) {
 	s.attach(s.account(accountSID), eng)
 }
 
+// Detach forgets a removed account, so the service no longer holds its
+// engine; its sessions end at their next token check.
+func (s *Service) Detach(accountSID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.accounts, accountSID)
+}
+
 // attach switches a to eng (no-op if attached already). Callers hold s.mu
 // and the account lock.
 func (s *Service) attach(a *account, eng *conversations.Engine) {

@@ -146,6 +146,14 @@ func (s *Server) hub(acct Account) *hub {
 	return h
 }
 
+// Forget drops a removed account's hub, so the bridge no longer holds its
+// engines; its sockets end at their next token check.
+func (s *Server) Forget(accountSID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.hubs, accountSID)
+}
+
 // Sessions reports how many sockets are open for the worker (tests, status).
 func (s *Server) Sessions(accountSID, workerSID string) int {
 	s.mu.Lock()
