@@ -87,9 +87,9 @@ type Emulator struct {
 	accountHooks []func(*Account)
 	// accountGoneHooks run when an account is removed (onAccountRemoved).
 	accountGoneHooks []func(string)
-	primary      *Account
-	handler      http.Handler
-	log          *slog.Logger
+	primary          *Account
+	handler          http.Handler
+	log              *slog.Logger
 
 	// Host header checks (guard.go): the configured listen host, Twilio's
 	// product hosts, and whether any Host goes (listening beyond loopback).

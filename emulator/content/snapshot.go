@@ -1,9 +1,7 @@
 package content
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -53,7 +51,7 @@ func (e *Engine) Restore(data json.RawMessage) error {
 		return fmt.Errorf("content: restore: the engine already holds %d templates", len(e.order))
 	}
 	var s snapshot
-	if err := decodeStrict(data, &s); err != nil {
+	if err := twilio.DecodeStrict(data, &s); err != nil {
 		return fmt.Errorf("content: restore: %w", err)
 	}
 	templates := make(map[string]*Template, len(s.Templates))
@@ -82,19 +80,5 @@ func (e *Engine) Restore(data json.RawMessage) error {
 		order = append(order, st.SID)
 	}
 	e.templates, e.order = templates, order
-	return nil
-}
-
-// decodeStrict decodes exactly one JSON value with no unknown fields: a
-// state file that does not match the shape is refused, not half-read.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the snapshot")
-	}
 	return nil
 }

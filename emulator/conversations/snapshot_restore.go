@@ -1,11 +1,9 @@
 package conversations
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
@@ -19,7 +17,7 @@ import (
 // clock at the snapshot's time; on error e is left as it was.
 func (e *Engine) Restore(data json.RawMessage) error {
 	var s snapshot
-	if err := decodeStrict(data, &s); err != nil {
+	if err := twilio.DecodeStrict(data, &s); err != nil {
 		return fmt.Errorf("conversations: restore: %w", err)
 	}
 	st, err := e.rebuild(&s)
@@ -44,20 +42,6 @@ func (e *Engine) Restore(data json.RawMessage) error {
 		// A timer already due fires on the clock's next advance (AfterFunc
 		// with d <= 0), in the stored order.
 		e.armTimer(c, t.State, at.Sub(now))
-	}
-	return nil
-}
-
-// decodeStrict decodes one JSON value into v, refusing unknown fields and
-// trailing data.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("trailing data after the snapshot")
 	}
 	return nil
 }

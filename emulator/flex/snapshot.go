@@ -1,7 +1,6 @@
 package flex
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,7 +201,7 @@ func (e *Engine) Restore(data json.RawMessage) error {
 		return errors.New("flex: restore: the engine is not empty")
 	}
 	var s snapshot
-	if err := decodeStrict(data, &s); err != nil {
+	if err := twilio.DecodeStrict(data, &s); err != nil {
 		return fmt.Errorf("flex: restore: %w", err)
 	}
 	r, err := e.rebuild(&s)
@@ -384,20 +383,6 @@ func checkConfigSet(set map[string]any) error {
 		if err := checkKind(f, v); err != nil {
 			return fmt.Errorf("configuration field %q: %w", k, err)
 		}
-	}
-	return nil
-}
-
-// decodeStrict decodes exactly one JSON value with no unknown fields: a
-// state file that does not match the shape is refused, not half-read.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the snapshot")
 	}
 	return nil
 }

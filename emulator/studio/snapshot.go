@@ -1,7 +1,6 @@
 package studio
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -342,7 +341,7 @@ func (e *Engine) Restore(data json.RawMessage) error {
 		return errors.New("studio: restore: the engine is not empty")
 	}
 	var s snapshot
-	if err := decodeStrict(data, &s); err != nil {
+	if err := twilio.DecodeStrict(data, &s); err != nil {
 		return fmt.Errorf("studio: restore: %w", err)
 	}
 	r := &restorer{e: e, flows: map[string]*Flow{}, executions: map[string]*Execution{}, active: map[string]string{},
@@ -661,18 +660,4 @@ func (e *Engine) rearm(ex *Execution) {
 		d.Error = "the emulator restarted (state restored from a snapshot) before the answer came"
 		e.httpAnswered(sid, c, d)
 	})
-}
-
-// decodeStrict decodes exactly one JSON value with no unknown fields: a
-// state file that does not match the shape is refused, not half-read.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the snapshot")
-	}
-	return nil
 }

@@ -1,11 +1,9 @@
 package taskrouter
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -27,13 +25,8 @@ func (e *Engine) Restore(data json.RawMessage) error {
 	var s snapEngine
 	// Strict: a field this version does not know is a snapshot of another
 	// shape, never something to drop silently.
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := twilio.DecodeStrict(data, &s); err != nil {
 		return fmt.Errorf("taskrouter: restore: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("taskrouter: restore: trailing data after the snapshot")
 	}
 	r := restorer{e: e, store: newStore[Workspace](), workflowWS: map[string]*Workspace{},
 		hist: map[string]*wsHistory{}, shapes: map[string]*string{}, limit: e.hist.limit}

@@ -1,7 +1,10 @@
 package twilio
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"strconv"
 	"unicode/utf8"
 )
@@ -149,4 +152,19 @@ func (d *sharedDecoder) str() string {
 	var s string
 	_ = json.Unmarshal([]byte(lit), &s) // valid: checked by json.Valid
 	return s
+}
+
+// DecodeStrict decodes exactly one JSON value into v, refusing fields v
+// does not have and anything after the value: for state that must match
+// its shape exactly (snapshots), never be half-read.
+func DecodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
 }
