@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ func (a *Account) Messages(ctx context.Context, conversationSID string, after in
 			return msgs, err
 		}
 		_, err = a.timeline.Wait(ctx, seq, func(e timeline.Entry) bool {
-			return e.Type == "message.created" && e.Refs["conversation_sid"] == conversationSID
+			return e.Type == eventtype.MessageCreated && e.Refs["conversation_sid"] == conversationSID
 		})
 		if err != nil {
 			return []ConversationMessage{}, nil // nothing arrived in time: an empty answer, not an error

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/clock"
@@ -163,7 +164,7 @@ func restoreAccount(s accountSnapshot, o Options, savedAt time.Time) (*Account, 
 		// not news: the restored state already holds it.
 		a.timeline.Reset()
 		a.webhooks.Reset()
-		a.timeline.Append(timeline.Entry{Kind: timeline.KindState, Product: "emulator", Type: "emulator.restored",
+		a.timeline.Append(timeline.Entry{Kind: timeline.KindState, Product: "emulator", Type: eventtype.EmulatorRestored,
 			SID: a.SID, Refs: map[string]string{"state_file": o.StateFile, "saved_at": savedAt.Format(time.RFC3339), "objects": fmt.Sprint(n)},
 			Summary: fmt.Sprintf("restored from %s (saved at %s) at virtual time %s with %d objects",
 				o.StateFile, savedAt.Format(time.RFC3339), s.Clock.Now.Format(time.RFC3339), n)})

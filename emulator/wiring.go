@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 
 	"github.com/flexemu/flexemu/emulator/content"
 	"github.com/flexemu/flexemu/emulator/conversations"
@@ -211,11 +212,11 @@ func wire(e *Engines) {
 	e.Studio.SetContent(studioContent{e.Content})
 	tr, fx, conv := e.TaskRouter, e.Flex, e.Conversations
 	tr.Subscribe(func(ev taskrouter.Event) {
-		if ev.Type == taskrouter.EventTaskCanceled {
+		if ev.Type == eventtype.TaskCanceled {
 			fx.TaskCanceled(ev.TaskSID, "") // a transfer waiting for it fails
 			return
 		}
-		if ev.Type != taskrouter.EventReservationAccepted {
+		if ev.Type != eventtype.ReservationAccepted {
 			return
 		}
 		res, err := tr.Reservation(ev.WorkspaceSID, ev.ReservationSID)

@@ -1,6 +1,9 @@
 package controlapi
 
-import "github.com/flexemu/flexemu/emulator/timeline"
+import (
+	"github.com/flexemu/flexemu/emulator/eventtype"
+	"github.com/flexemu/flexemu/emulator/timeline"
+)
 
 // FaultSpec declares an injected fault, as the control API, the fixture's
 // faults section and the Godog steps write it. A route fault (Path set)
@@ -65,4 +68,4 @@ const KindFault timeline.Kind = "fault"
 // FaultInjected is the Type of every injected fault's timeline entry; its
 // refs name the fault (fault_id), what it struck (method and path, or url
 // and event) and how (status, code, mode, delay).
-const FaultInjected = "fault.injected"
+const FaultInjected = eventtype.FaultInjected

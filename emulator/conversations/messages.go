@@ -2,6 +2,7 @@ package conversations
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"net/url"
 	"strconv"
 	"strings"
@@ -191,13 +192,13 @@ func (e *Engine) insertMessage(c *conversation, m *Message) {
 	if m.ParticipantSID != "" {
 		refs["participant_sid"] = m.ParticipantSID
 	}
-	e.record("message.created", m.SID, "message #"+strconv.Itoa(m.Index)+" by "+m.Author+" in conversation "+c.SID+": "+strconv.Quote(m.Body), refs)
+	e.record(eventtype.MessageCreated, m.SID, "message #"+strconv.Itoa(m.Index)+" by "+m.Author+" in conversation "+c.SID+": "+strconv.Quote(m.Body), refs)
 	for _, x := range c.participants {
 		b := x.Binding
 		if b == nil || b.Address == "" || b.Address == m.Author {
 			continue
 		}
-		e.record("message.sent", m.SID, b.Type+" message to "+b.Address+" from "+b.ProxyAddress+": "+strconv.Quote(m.Body),
+		e.record(eventtype.MessageSent, m.SID, b.Type+" message to "+b.Address+" from "+b.ProxyAddress+": "+strconv.Quote(m.Body),
 			map[string]string{"conversation_sid": c.SID, "message_sid": m.SID, "participant_sid": x.SID,
 				"channel_type": b.Type, "to": b.Address, "from": b.ProxyAddress})
 	}

@@ -1,6 +1,7 @@
 package eventbridge
 
 import (
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"github.com/flexemu/flexemu/emulator/taskrouter"
 )
 
@@ -27,19 +28,19 @@ func (h *hub) onEvent(tr *taskrouter.Engine, ev taskrouter.Event) {
 		return
 	}
 	switch ev.Type {
-	case taskrouter.EventWorkerActivityUpdate, taskrouter.EventWorkerAttributesUpdate:
+	case eventtype.WorkerActivityUpdate, eventtype.WorkerAttributesUpdate:
 		h.pushWorker(tr, ev)
-	case taskrouter.EventWorkerCapacityUpdate, taskrouter.EventWorkerChannelAvailabilityUpdate:
+	case eventtype.WorkerCapacityUpdate, eventtype.WorkerChannelAvailabilityUpdate:
 		h.pushChannels(tr, ev)
-	case taskrouter.EventWorkerDeleted:
+	case eventtype.WorkerDeleted:
 		for s := range h.sessions[ev.WorkerSID] {
 			s.close(reasonGone)
 		}
-	case taskrouter.EventReservationCreated, taskrouter.EventReservationAccepted, taskrouter.EventReservationWrapup,
-		taskrouter.EventReservationCompleted, taskrouter.EventReservationRejected, taskrouter.EventReservationTimeout,
-		taskrouter.EventReservationCanceled, taskrouter.EventReservationRescinded:
+	case eventtype.ReservationCreated, eventtype.ReservationAccepted, eventtype.ReservationWrapup,
+		eventtype.ReservationCompleted, eventtype.ReservationRejected, eventtype.ReservationTimeout,
+		eventtype.ReservationCanceled, eventtype.ReservationRescinded:
 		h.pushReservation(tr, ev)
-	case taskrouter.EventTaskUpdated, taskrouter.EventTaskCanceled, taskrouter.EventTaskCompleted, taskrouter.EventTaskWrapup:
+	case eventtype.TaskUpdated, eventtype.TaskCanceled, eventtype.TaskCompleted, eventtype.TaskWrapup:
 		h.pushTask(tr, ev)
 	}
 }
@@ -57,7 +58,7 @@ func (h *hub) pushWorker(tr *taskrouter.Engine, ev taskrouter.Event) {
 	p.Version = atEmit(p.Version, ev.WorkerVersion)
 	f := frame(string(ev.Type), p)
 	for s := range ss {
-		if ev.Type == taskrouter.EventWorkerActivityUpdate && !s.activities[w.ActivitySID] {
+		if ev.Type == eventtype.WorkerActivityUpdate && !s.activities[w.ActivitySID] {
 			s.close(reasonStale) // the SDK throws on an activity it does not have
 			continue
 		}
@@ -105,9 +106,9 @@ func (h *hub) pushReservation(tr *taskrouter.Engine, ev taskrouter.Event) {
 	f := frame(string(ev.Type), p)
 	for s := range ss {
 		switch ev.Type {
-		case taskrouter.EventReservationCreated:
+		case eventtype.ReservationCreated:
 			s.reservations[r.SID] = true
-		case taskrouter.EventReservationAccepted, taskrouter.EventReservationWrapup:
+		case eventtype.ReservationAccepted, eventtype.ReservationWrapup:
 			if !s.reservations[r.SID] {
 				continue // the SDK throws on a reservation it does not hold
 			}

@@ -3,6 +3,7 @@ package flex
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"strings"
 	"time"
 
@@ -330,7 +331,7 @@ func (e *Engine) createInteraction(p CreateInteractionParams, known *Conversatio
 	e.interactions[in.SID] = in
 	e.order = append(e.order, in.SID)
 	e.channels[ch.SID] = ch
-	e.env.Record(product, "interaction.created", in.SID,
+	e.env.Record(product, eventtype.InteractionCreated, in.SID,
 		"interaction "+in.SID+" created for conversation "+conv.SID+" ("+in.ChannelType+", task "+task.SID+")",
 		map[string]string{"conversation_sid": conv.SID, "channel_sid": ch.SID, "task_sid": task.SID,
 			"workspace_sid": task.WorkspaceSID, "workflow_sid": task.WorkflowSID, "workflow_name": task.WorkflowName})

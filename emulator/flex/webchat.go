@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"strings"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
@@ -138,7 +139,7 @@ func (e *Engine) CreateWebChat(p WebChatParams) (WebChat, error) {
 	if addr.Target != "" {
 		summary += " (" + addr.Target + ")"
 	}
-	e.env.Record(product, "webchat.created", opened.SID, summary,
+	e.env.Record(product, eventtype.WebchatCreated, opened.SID, summary,
 		map[string]string{"conversation_sid": opened.SID, "identity": identity, "participant_sid": wc.ParticipantSID,
 			"address_configuration_sid": addr.SID})
 	return wc, nil

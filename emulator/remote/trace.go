@@ -2,6 +2,7 @@ package remote
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"io"
 	"strings"
 
@@ -48,12 +49,12 @@ func outcome(tr *controlapi.Trace) string {
 	var task, queue, res *timeline.Entry
 	for i := range tr.Entries {
 		e := &tr.Entries[i]
-		switch e.Type {
-		case "task.created":
+		switch eventtype.TaskRouter(e.Type) {
+		case eventtype.TaskCreated:
 			task = e
-		case "task-queue.entered":
+		case eventtype.TaskQueueEntered:
 			queue = e
-		case "reservation.created":
+		case eventtype.ReservationCreated:
 			res = e
 		}
 	}

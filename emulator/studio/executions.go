@@ -2,6 +2,7 @@ package studio
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"strconv"
 	"strings"
 	"time"
@@ -222,7 +223,7 @@ func (e *Engine) newExecution(f *Flow, rev *Revision, contact, initiatedBy strin
 }
 
 func (e *Engine) recordCreated(ex *Execution, trigger string) {
-	e.env.Record(product, "execution.created", ex.SID,
+	e.env.Record(product, eventtype.ExecutionCreated, ex.SID,
 		"execution "+ex.SID+" of flow "+ex.FlowSID+" (revision "+strconv.Itoa(ex.FlowVersion)+") started by "+
 			trigger+" from "+ex.ContactChannelAddress,
 		e.refs(ex, "trigger", trigger, "contact_channel_address", ex.ContactChannelAddress))

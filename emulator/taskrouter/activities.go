@@ -2,6 +2,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"time"
 
 	"github.com/flexemu/flexemu/emulator/twilio"
@@ -44,7 +45,7 @@ func (e *Engine) CreateActivity(wsSID string, p CreateActivityParams) (*Activity
 	a := &Activity{SID: sid, WorkspaceSID: ws.SID, FriendlyName: p.FriendlyName, Available: p.Available,
 		DateCreated: now, DateUpdated: now}
 	ws.activities.add(sid, a)
-	e.emit(Event{Type: EventActivityCreated, WorkspaceSID: ws.SID}, sid,
+	e.emit(Event{Type: eventtype.ActivityCreated, WorkspaceSID: ws.SID}, sid,
 		fmt.Sprintf("activity %s %q created (available=%t)", sid, a.FriendlyName, a.Available),
 		map[string]string{"workspace_sid": ws.SID, "activity_name": a.FriendlyName})
 	return a, nil
@@ -81,7 +82,7 @@ func (e *Engine) UpdateActivity(wsSID, sid string, friendlyName *string) (*Activ
 		}
 	}
 	a.DateUpdated = e.env.Now()
-	e.emit(Event{Type: EventActivityUpdated, WorkspaceSID: ws.SID}, sid,
+	e.emit(Event{Type: eventtype.ActivityUpdated, WorkspaceSID: ws.SID}, sid,
 		fmt.Sprintf("activity %s renamed %q", sid, a.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "activity_name": a.FriendlyName})
 	return a, nil
@@ -110,7 +111,7 @@ func (e *Engine) DeleteActivity(wsSID, sid string) error {
 		}
 	}
 	ws.activities.remove(sid)
-	e.emit(Event{Type: EventActivityDeleted, WorkspaceSID: ws.SID}, sid,
+	e.emit(Event{Type: eventtype.ActivityDeleted, WorkspaceSID: ws.SID}, sid,
 		fmt.Sprintf("activity %s %q deleted", sid, a.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "activity_name": a.FriendlyName})
 	return nil

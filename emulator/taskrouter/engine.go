@@ -18,7 +18,7 @@ import (
 const productName = "taskrouter"
 
 // Event is an in-process notification of a TaskRouter state change. Type is
-// Twilio's event type (EventReservationCreated, EventTaskCanceled, ...); the SID
+// Twilio's event type (eventtype.ReservationCreated, eventtype.TaskCanceled, ...); the SID
 // fields carry whatever the event concerns (empty when not applicable).
 type Event struct {
 	Type           EventType

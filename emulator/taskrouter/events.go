@@ -7,6 +7,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"slices"
 	"sort"
 	"strconv"
@@ -449,7 +450,7 @@ func (e *Engine) observe(ws *Workspace, c *evCtx, ev Event, sid, summary string,
 		}
 	}
 	wh.stats.observe(ws, ev, c, refs, now)
-	if ev.Type == EventReservationCreated && c.res != nil {
+	if ev.Type == eventtype.ReservationCreated && c.res != nil {
 		e.startAssignmentCallback(ws, c.res)
 	}
 }
@@ -523,7 +524,7 @@ func (e *Engine) newEventRecord(ws *Workspace, wh *wsHistory, c *evCtx, ev Event
 		add(ekWorkflowSID, refs["workflow_sid"])
 		add(ekWorkflowName, refs["workflow_name"])
 	}
-	if ev.Type == EventWorkflowTargetMatched {
+	if ev.Type == eventtype.WorkflowTargetMatched {
 		add(ekWorkflowFilterName, refs["workflow_filter_name"])
 		add(ekWorkflowFilterExpression, refs["workflow_filter_expression"])
 		add(ekWorkflowFilterTargetExpression, refs["workflow_filter_target_expression"])
@@ -550,7 +551,7 @@ func (e *Engine) newEventRecord(ws *Workspace, wh *wsHistory, c *evCtx, ev Event
 		add(ekWorkerSID, ev.WorkerSID)
 		add(ekWorkerName, refs["worker_name"])
 	}
-	if ev.Type == EventWorkerActivityUpdate {
+	if ev.Type == eventtype.WorkerActivityUpdate {
 		add(ekWorkerPreviousActivitySID, refs["previous_activity_sid"])
 		add(ekWorkerPreviousActivityName, refs["previous_activity_name"])
 		if since, ok := wh.stats.activitySince(ev.WorkerSID); ok {

@@ -22,6 +22,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,7 +69,7 @@ func (e *Engine) route(ws *Workspace, t *Task, fi, ti int, keep bool) {
 	reason := ReasonNoMatch
 	if t.everMatched {
 		reason = ReasonWorkflowTimeout
-		e.emit(e.taskEvent(EventWorkflowTimeout, t), t.SID, fmt.Sprintf("task %s fell out of workflow %s", t.SID, t.WorkflowFriendlyName), taskRefs(t))
+		e.emit(e.taskEvent(eventtype.WorkflowTimeout, t), t.SID, fmt.Sprintf("task %s fell out of workflow %s", t.SID, t.WorkflowFriendlyName), taskRefs(t))
 	}
 	e.cancelTask(ws, t, reason)
 }
@@ -108,15 +109,15 @@ func (e *Engine) enterStep(ws *Workspace, t *Task, f *filterConfig, fi, ti int, 
 		ws.noteDirectQueue(q)
 	}
 	if !t.cfg.direct {
-		e.emit(e.taskEvent(EventWorkflowTargetMatched, t), t.SID,
+		e.emit(e.taskEvent(eventtype.WorkflowTargetMatched, t), t.SID,
 			"task "+t.SID+" matched "+filterName+" target "+target+" -> queue "+q.FriendlyName, refs)
 	}
 	if prevQueue != "" && prevQueue != q.SID {
 		refs := taskRefs(t)
 		refs["previous_task_queue_sid"] = prevQueue
-		e.emit(e.taskEvent(EventTaskQueueMoved, t), t.SID, fmt.Sprintf("task %s moved to queue %s", t.SID, q.FriendlyName), refs)
+		e.emit(e.taskEvent(eventtype.TaskQueueMoved, t), t.SID, fmt.Sprintf("task %s moved to queue %s", t.SID, q.FriendlyName), refs)
 	}
-	e.emit(e.taskEvent(EventTaskQueueEntered, t), t.SID, "task "+t.SID+" entered queue "+q.FriendlyName, taskRefs(t))
+	e.emit(e.taskEvent(eventtype.TaskQueueEntered, t), t.SID, "task "+t.SID+" entered queue "+q.FriendlyName, taskRefs(t))
 	q.enqueue(t)
 	t.queued = true
 	if !deadline.IsZero() {
@@ -128,7 +129,7 @@ func (e *Engine) enterStep(ws *Workspace, t *Task, f *filterConfig, fi, ti int, 
 		t.stepGen++
 		q.dequeue(t)
 		t.queued = false
-		e.emit(e.taskEvent(EventWorkflowSkipped, t), t.SID, fmt.Sprintf("task %s skipped %s target %d (skip_if)", t.SID, filterName, ti), taskRefs(t))
+		e.emit(e.taskEvent(eventtype.WorkflowSkipped, t), t.SID, fmt.Sprintf("task %s skipped %s target %d (skip_if)", t.SID, filterName, ti), taskRefs(t))
 		return false
 	}
 	return true
@@ -168,7 +169,7 @@ func (e *Engine) stepTimedOut(ws *Workspace, t *Task, gen uint64) {
 		return // stale: the task moved, was assigned or is gone
 	}
 	t.stepTimer = nil
-	e.emit(e.taskEvent(EventTaskQueueTimeout, t), t.SID, fmt.Sprintf("task %s timed out of queue %s", t.SID, t.TaskQueueFriendlyName), taskRefs(t))
+	e.emit(e.taskEvent(eventtype.TaskQueueTimeout, t), t.SID, fmt.Sprintf("task %s timed out of queue %s", t.SID, t.TaskQueueFriendlyName), taskRefs(t))
 	freed := e.endPendingReservations(ws, t, StatusCanceled)
 	e.setWaitingStatus(t)
 	if t.filterIdx < 0 {
@@ -555,7 +556,7 @@ func (e *Engine) createReservation(ws *Workspace, t *Task, w *Worker) {
 	if !t.inOpen {
 		t.AttributesMap = nil // not routed again unless a reservation ends (see attrs)
 	}
-	e.emitReservation(EventReservationCreated, r,
+	e.emitReservation(eventtype.ReservationCreated, r,
 		"reservation "+r.SID+" pending for worker "+w.FriendlyName+" on task "+t.SID+" (queue "+t.TaskQueueFriendlyName+")")
 	if !ws.MultiTaskEnabled && t.queue.ReservationActivitySID != "" && w.ActivitySID != t.queue.ReservationActivitySID {
 		if act := ws.activities.get(t.queue.ReservationActivitySID); act != nil {
@@ -675,7 +676,7 @@ func (e *Engine) acceptReservation(ws *Workspace, r *Reservation) {
 	if len(e.listeners) > 0 {
 		t.attrs() // listeners of reservation.accepted read AttributesMap
 	}
-	e.emitReservation(EventReservationAccepted, r,
+	e.emitReservation(eventtype.ReservationAccepted, r,
 		fmt.Sprintf("reservation %s accepted by worker %s: task %s assigned", r.SID, w.FriendlyName, t.SID))
 	freed := e.endPendingReservations(ws, t, StatusRescinded)
 	if !ws.MultiTaskEnabled && t.queue.AssignmentActivitySID != "" && w.ActivitySID != t.queue.AssignmentActivitySID {
@@ -695,9 +696,9 @@ func (e *Engine) wrapTask(ws *Workspace, t *Task) {
 	if r := t.accepted; r != nil && r.ReservationStatus == StatusAccepted {
 		r.ReservationStatus = StatusWrapping
 		e.touchReservation(r, now)
-		e.emitReservation(EventReservationWrapup, r, fmt.Sprintf("reservation %s wrapping (worker %s)", r.SID, r.WorkerName))
+		e.emitReservation(eventtype.ReservationWrapup, r, fmt.Sprintf("reservation %s wrapping (worker %s)", r.SID, r.WorkerName))
 	}
-	e.emit(e.taskEvent(EventTaskWrapup, t), t.SID, fmt.Sprintf("task %s wrapping", t.SID), taskRefs(t))
+	e.emit(e.taskEvent(eventtype.TaskWrapup, t), t.SID, fmt.Sprintf("task %s wrapping", t.SID), taskRefs(t))
 }
 
 // completeTask completes an assigned/wrapping task, releasing capacity.
@@ -713,9 +714,9 @@ func (e *Engine) completeTask(ws *Workspace, t *Task, reason string) {
 		r.ReservationStatus = StatusCompleted
 		e.touchReservation(r, now)
 		freed = r.worker
-		e.emitReservation(EventReservationCompleted, r, fmt.Sprintf("reservation %s completed (worker %s)", r.SID, r.WorkerName))
+		e.emitReservation(eventtype.ReservationCompleted, r, fmt.Sprintf("reservation %s completed (worker %s)", r.SID, r.WorkerName))
 	}
-	e.emit(e.taskEvent(EventTaskCompleted, t), t.SID, fmt.Sprintf("task %s completed: %s", t.SID, reason), taskRefs(t))
+	e.emit(e.taskEvent(eventtype.TaskCompleted, t), t.SID, fmt.Sprintf("task %s completed: %s", t.SID, reason), taskRefs(t))
 	if freed != nil {
 		e.offerWorker(ws, freed)
 	}
@@ -738,6 +739,6 @@ func (e *Engine) cancelTask(ws *Workspace, t *Task, reason string) {
 	t.Reason = reason
 	e.touchTask(t, e.env.Now())
 	t.AttributesMap = nil // final: never routed again
-	e.emit(e.taskEvent(EventTaskCanceled, t), t.SID, fmt.Sprintf("task %s canceled: %s", t.SID, reason), taskRefs(t))
+	e.emit(e.taskEvent(eventtype.TaskCanceled, t), t.SID, fmt.Sprintf("task %s canceled: %s", t.SID, reason), taskRefs(t))
 	e.offerWorkers(ws, freed)
 }

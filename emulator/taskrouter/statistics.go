@@ -14,6 +14,7 @@ package taskrouter
 // request in one pass over the workspace's tasks and workers.
 
 import (
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"math"
 	"sort"
 	"strconv"
@@ -289,12 +290,12 @@ func (wh *workerHist) close(now time.Time) {
 // observe updates the counters for one event.
 func (s *wsStats) observe(ws *Workspace, ev Event, c *evCtx, refs map[string]string, now time.Time) {
 	switch ev.Type {
-	case EventWorkerCreated, EventWorkerActivityUpdate:
+	case eventtype.WorkerCreated, eventtype.WorkerActivityUpdate:
 		if w := c.worker; w != nil {
 			s.enterActivity(w.SID, w.ActivitySID, now)
 		}
 		return
-	case EventWorkerDeleted:
+	case eventtype.WorkerDeleted:
 		if wh := s.workers[ev.WorkerSID]; wh != nil {
 			wh.close(now)
 			wh.deleted = true
@@ -323,30 +324,30 @@ func (s *wsStats) observe(ws *Workspace, ev Event, c *evCtx, refs map[string]str
 		}
 	}
 	switch ev.Type {
-	case EventTaskCreated:
+	case eventtype.TaskCreated:
 		apply(func(x *statCounters) { x.tasksEntered++ }, ws.SID)
-	case EventWorkflowEntered:
+	case eventtype.WorkflowEntered:
 		apply(func(x *statCounters) { x.tasksEntered++ }, wfSID)
-	case EventTaskQueueEntered:
+	case eventtype.TaskQueueEntered:
 		apply(func(x *statCounters) { x.tasksEntered++ }, qSID)
-	case EventTaskQueueMoved:
+	case eventtype.TaskQueueMoved:
 		apply(func(x *statCounters) { x.tasksMoved++ }, ws.SID, wfSID, refs["previous_task_queue_sid"])
-	case EventWorkflowTimeout:
+	case eventtype.WorkflowTimeout:
 		apply(func(x *statCounters) { x.tasksTimedOut++ }, ws.SID, wfSID)
-	case EventTaskCanceled:
+	case eventtype.TaskCanceled:
 		wait := now.Sub(t.DateCreated).Milliseconds()
 		apply(func(x *statCounters) {
 			x.tasksCanceled++
 			x.waitCanceled.add(wait)
 			x.canceledWaits = append(x.canceledWaits, int32(wait/1000))
 		}, ws.SID, wfSID, qSID)
-	case EventTaskCompleted:
+	case eventtype.TaskCompleted:
 		apply(func(x *statCounters) { x.tasksCompleted++ }, ws.SID, wfSID, qSID)
-	case EventTaskDeleted:
+	case eventtype.TaskDeleted:
 		apply(func(x *statCounters) { x.tasksDeleted++ }, ws.SID, wfSID, qSID)
-	case EventReservationCreated:
+	case eventtype.ReservationCreated:
 		apply(func(x *statCounters) { x.resCreated++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
-	case EventReservationAccepted:
+	case eventtype.ReservationAccepted:
 		wait := now.Sub(t.DateCreated).Milliseconds()
 		inQueue := now.Sub(t.TaskQueueEnteredDate).Milliseconds()
 		apply(func(x *statCounters) {
@@ -356,13 +357,13 @@ func (s *wsStats) observe(ws *Workspace, ev Event, c *evCtx, refs map[string]str
 			x.acceptedWaits = append(x.acceptedWaits, int32(wait/1000))
 		}, ws.SID, wfSID, qSID)
 		apply(func(x *statCounters) { x.resAccepted++ }, ev.WorkerSID)
-	case EventReservationRejected:
+	case eventtype.ReservationRejected:
 		apply(func(x *statCounters) { x.resRejected++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
-	case EventReservationTimeout:
+	case eventtype.ReservationTimeout:
 		apply(func(x *statCounters) { x.resTimedOut++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
-	case EventReservationCanceled:
+	case eventtype.ReservationCanceled:
 		apply(func(x *statCounters) { x.resCanceled++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
-	case EventReservationRescinded:
+	case eventtype.ReservationRescinded:
 		apply(func(x *statCounters) { x.resRescinded++ }, ws.SID, wfSID, qSID, ev.WorkerSID)
 	}
 }

@@ -2,6 +2,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func (e *Engine) CreateTaskChannel(wsSID string, p CreateTaskChannelParams) (*Ta
 		w.channels = append(w.channels, newWorkerChannel(w, c, now))
 		e.syncReady(ws, w)
 	}
-	e.emit(Event{Type: EventTaskChannelCreated, WorkspaceSID: ws.SID}, sid,
+	e.emit(Event{Type: eventtype.TaskChannelCreated, WorkspaceSID: ws.SID}, sid,
 		fmt.Sprintf("task channel %s %q created", sid, c.UniqueName),
 		map[string]string{"workspace_sid": ws.SID, "task_channel": c.UniqueName})
 	return c, nil
@@ -94,7 +95,7 @@ func (e *Engine) UpdateTaskChannel(wsSID, sid string, p UpdateTaskChannelParams)
 		e.syncAllReady(ws) // the channel's idle order changed
 	}
 	c.DateUpdated = e.env.Now()
-	e.emit(Event{Type: EventTaskChannelUpdated, WorkspaceSID: ws.SID}, c.SID,
+	e.emit(Event{Type: eventtype.TaskChannelUpdated, WorkspaceSID: ws.SID}, c.SID,
 		fmt.Sprintf("task channel %s %q updated", c.SID, c.UniqueName),
 		map[string]string{"workspace_sid": ws.SID, "task_channel": c.UniqueName})
 	return c, nil
@@ -123,7 +124,7 @@ func (e *Engine) DeleteTaskChannel(wsSID, sid string) error {
 		}
 	}
 	ws.channels.remove(c.SID)
-	e.emit(Event{Type: EventTaskChannelDeleted, WorkspaceSID: ws.SID}, c.SID,
+	e.emit(Event{Type: eventtype.TaskChannelDeleted, WorkspaceSID: ws.SID}, c.SID,
 		fmt.Sprintf("task channel %s %q deleted", c.SID, c.UniqueName),
 		map[string]string{"workspace_sid": ws.SID, "task_channel": c.UniqueName})
 	return nil

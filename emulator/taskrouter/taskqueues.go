@@ -2,6 +2,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"slices"
 	"strings"
 	"time"
@@ -98,7 +99,7 @@ func (e *Engine) CreateTaskQueue(wsSID string, p CreateTaskQueueParams) (*TaskQu
 	q.initIndex()
 	ws.queues.add(sid, q)
 	e.rebuildMembership(ws, q)
-	e.emit(Event{Type: EventTaskQueueCreated, WorkspaceSID: ws.SID, TaskQueueSID: sid}, sid,
+	e.emit(Event{Type: eventtype.TaskQueueCreated, WorkspaceSID: ws.SID, TaskQueueSID: sid}, sid,
 		fmt.Sprintf("task queue %s %q created (target_workers %s)", sid, q.FriendlyName, q.TargetWorkers),
 		map[string]string{"workspace_sid": ws.SID, "task_queue_name": q.FriendlyName})
 	return q, nil
@@ -181,7 +182,7 @@ func (e *Engine) UpdateTaskQueue(wsSID, sid string, p UpdateTaskQueueParams) (*T
 		q.TargetWorkers = *p.TargetWorkers
 		q.setTargetExpr(x)
 		e.rebuildMembership(ws, q)
-		e.emit(Event{Type: EventTaskQueueExpressionUpdated, WorkspaceSID: ws.SID, TaskQueueSID: q.SID}, q.SID,
+		e.emit(Event{Type: eventtype.TaskQueueExpressionUpdated, WorkspaceSID: ws.SID, TaskQueueSID: q.SID}, q.SID,
 			fmt.Sprintf("task queue %s target_workers now %q", q.FriendlyName, q.TargetWorkers),
 			map[string]string{"workspace_sid": ws.SID, "task_queue_name": q.FriendlyName})
 	}
@@ -243,7 +244,7 @@ func (e *Engine) DeleteTaskQueue(wsSID, sid string) error {
 	e.dropQueue(ws, q)
 	ws.forgetDirectQueue(q)
 	ws.queues.remove(sid)
-	e.emit(Event{Type: EventTaskQueueDeleted, WorkspaceSID: ws.SID, TaskQueueSID: sid}, sid,
+	e.emit(Event{Type: eventtype.TaskQueueDeleted, WorkspaceSID: ws.SID, TaskQueueSID: sid}, sid,
 		fmt.Sprintf("task queue %s %q deleted", sid, q.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "task_queue_name": q.FriendlyName})
 	return nil

@@ -2,6 +2,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"math"
 	"slices"
 	"strconv"
@@ -262,11 +263,11 @@ func (e *Engine) CreateTask(wsSID string, p CreateTaskParams) (*Task, error) {
 		ver: e.created()}
 	ws.tasks.add(sid, t)
 	t.ttlTimer = e.after(time.Duration(t.Timeout)*time.Second, func() { e.ttlExpired(ws, t) })
-	e.emit(e.taskEvent(EventTaskCreated, t), sid,
+	e.emit(e.taskEvent(eventtype.TaskCreated, t), sid,
 		"task "+sid+" created in workflow "+wf.FriendlyName+" (channel "+ch.UniqueName+", priority "+strconv.Itoa(prio)+")",
 		taskRefs(t))
 	if !cfg.direct {
-		e.emit(e.taskEvent(EventWorkflowEntered, t), sid, "task "+sid+" entered workflow "+wf.FriendlyName, taskRefs(t))
+		e.emit(e.taskEvent(eventtype.WorkflowEntered, t), sid, "task "+sid+" entered workflow "+wf.FriendlyName, taskRefs(t))
 	}
 	e.route(ws, t, 0, 0, false)
 	return t, nil
@@ -353,7 +354,7 @@ func (e *Engine) UpdateTask(wsSID, sid string, p UpdateTaskParams) (*Task, error
 		if prevPriority != t.Priority {
 			refs["previous_task_priority"] = fmt.Sprint(prevPriority)
 		}
-		e.emit(e.taskEvent(EventTaskUpdated, t), t.SID, fmt.Sprintf("task %s updated", t.SID), refs)
+		e.emit(e.taskEvent(eventtype.TaskUpdated, t), t.SID, fmt.Sprintf("task %s updated", t.SID), refs)
 	}
 	switch status {
 	case TaskCanceled:
@@ -423,7 +424,7 @@ func (e *Engine) DeleteTask(wsSID, sid string) error {
 		}
 	}
 	ws.tasks.remove(sid)
-	e.emit(e.taskEvent(EventTaskDeleted, t), sid, fmt.Sprintf("task %s deleted (was %s)", sid, t.AssignmentStatus), taskRefs(t))
+	e.emit(e.taskEvent(eventtype.TaskDeleted, t), sid, fmt.Sprintf("task %s deleted (was %s)", sid, t.AssignmentStatus), taskRefs(t))
 	e.offerWorkers(ws, freed)
 	return nil
 }

@@ -1,6 +1,10 @@
 package taskrouter
 
-import "time"
+import (
+	"time"
+
+	"github.com/flexemu/flexemu/emulator/eventtype"
+)
 
 // Versions.
 //
@@ -77,7 +81,7 @@ func (e *Engine) created() versioned { return versioned{op: e.op} }
 // worker it concerns by itself (see "Worker event bumps" above).
 func bumpsWorker(typ EventType) bool {
 	switch typ {
-	case EventReservationCreated, EventWorkerCapacityUpdate, EventWorkerChannelAvailabilityUpdate:
+	case eventtype.ReservationCreated, eventtype.WorkerCapacityUpdate, eventtype.WorkerChannelAvailabilityUpdate:
 		return true
 	}
 	return false

@@ -2,6 +2,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"slices"
 	"strings"
 	"time"
@@ -154,7 +155,7 @@ func (e *Engine) CreateWorker(wsSID string, p CreateWorkerParams) (*Worker, erro
 	}
 	ws.workers.add(sid, w)
 	e.indexWorker(ws, w)
-	e.emit(Event{Type: EventWorkerCreated, WorkspaceSID: ws.SID, WorkerSID: sid}, sid,
+	e.emit(Event{Type: eventtype.WorkerCreated, WorkspaceSID: ws.SID, WorkerSID: sid}, sid,
 		fmt.Sprintf("worker %s %q created in activity %s", sid, w.FriendlyName, w.ActivityName),
 		map[string]string{"workspace_sid": ws.SID, "worker_sid": w.SID, "worker_name": w.FriendlyName, "activity_sid": w.ActivitySID, "activity_name": w.ActivityName})
 	e.offerWorker(ws, w)
@@ -228,7 +229,7 @@ func (e *Engine) UpdateWorker(wsSID, sid string, p UpdateWorkerParams) (*Worker,
 		e.refreshMembership(ws, w) // expressions read attributes and friendly_name
 	}
 	if p.Attributes != nil {
-		e.emit(Event{Type: EventWorkerAttributesUpdate, WorkspaceSID: ws.SID, WorkerSID: w.SID}, w.SID,
+		e.emit(Event{Type: eventtype.WorkerAttributesUpdate, WorkspaceSID: ws.SID, WorkerSID: w.SID}, w.SID,
 			fmt.Sprintf("worker %s attributes updated", w.FriendlyName),
 			map[string]string{"workspace_sid": ws.SID, "worker_sid": w.SID, "worker_name": w.FriendlyName})
 	}
@@ -252,7 +253,7 @@ func (e *Engine) moveWorker(ws *Workspace, w *Worker, act *Activity) {
 	now := e.env.Now()
 	w.DateStatusChanged = now
 	e.touchWorker(w, now)
-	e.emit(Event{Type: EventWorkerActivityUpdate, WorkspaceSID: ws.SID, WorkerSID: w.SID}, w.SID,
+	e.emit(Event{Type: eventtype.WorkerActivityUpdate, WorkspaceSID: ws.SID, WorkerSID: w.SID}, w.SID,
 		fmt.Sprintf("worker %s moved from %s to %s", w.FriendlyName, prev.FriendlyName, act.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "worker_sid": w.SID, "worker_name": w.FriendlyName, "activity_sid": act.SID,
 			"activity_name": act.FriendlyName, "previous_activity_sid": prev.SID, "previous_activity_name": prev.FriendlyName})
@@ -282,7 +283,7 @@ func (e *Engine) DeleteWorker(wsSID, sid string) error {
 	}
 	e.unindexWorker(ws, w)
 	ws.workers.remove(sid)
-	e.emit(Event{Type: EventWorkerDeleted, WorkspaceSID: ws.SID, WorkerSID: sid}, sid,
+	e.emit(Event{Type: eventtype.WorkerDeleted, WorkspaceSID: ws.SID, WorkerSID: sid}, sid,
 		fmt.Sprintf("worker %s %q deleted", sid, w.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "worker_sid": w.SID, "worker_name": w.FriendlyName})
 	return nil
@@ -435,12 +436,12 @@ func (e *Engine) UpdateWorkerChannel(wsSID, workerSID, channel string, p UpdateW
 	if p.Capacity != nil && *p.Capacity != wc.ConfiguredCapacity {
 		prev := wc.ConfiguredCapacity
 		wc.ConfiguredCapacity = *p.Capacity
-		e.emit(Event{Type: EventWorkerCapacityUpdate, WorkspaceSID: ws.SID, WorkerSID: w.SID, WorkerChannelSID: wc.SID}, wc.SID,
+		e.emit(Event{Type: eventtype.WorkerCapacityUpdate, WorkspaceSID: ws.SID, WorkerSID: w.SID, WorkerChannelSID: wc.SID}, wc.SID,
 			fmt.Sprintf("worker %s %s capacity %d -> %d", w.FriendlyName, wc.TaskChannelUniqueName, prev, wc.ConfiguredCapacity), refs)
 	}
 	if p.Available != nil && *p.Available != wc.Available {
 		wc.Available = *p.Available
-		e.emit(Event{Type: EventWorkerChannelAvailabilityUpdate, WorkspaceSID: ws.SID, WorkerSID: w.SID, WorkerChannelSID: wc.SID}, wc.SID,
+		e.emit(Event{Type: eventtype.WorkerChannelAvailabilityUpdate, WorkspaceSID: ws.SID, WorkerSID: w.SID, WorkerChannelSID: wc.SID}, wc.SID,
 			fmt.Sprintf("worker %s %s available=%t", w.FriendlyName, wc.TaskChannelUniqueName, wc.Available), refs)
 	}
 	wc.DateUpdated = e.env.Now()

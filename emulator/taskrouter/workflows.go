@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"math"
 	"strconv"
 	"strings"
@@ -325,7 +326,7 @@ func (e *Engine) CreateWorkflow(wsSID string, p CreateWorkflowParams) (*Workflow
 		TaskReservationTimeout: p.TaskReservationTimeout, DateCreated: now, DateUpdated: now, cfg: cfg}
 	ws.workflows.add(sid, wf)
 	e.workflowWS[sid] = ws
-	e.emit(Event{Type: EventWorkflowCreated, WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
+	e.emit(Event{Type: eventtype.WorkflowCreated, WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
 		fmt.Sprintf("workflow %s %q created", sid, wf.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "workflow_name": wf.FriendlyName})
 	return wf, nil
@@ -381,7 +382,7 @@ func (e *Engine) UpdateWorkflow(wsSID, sid string, p UpdateWorkflowParams) (*Wor
 			t.WorkflowFriendlyName = wf.FriendlyName
 		}
 	}
-	e.emit(Event{Type: EventWorkflowUpdated, WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
+	e.emit(Event{Type: eventtype.WorkflowUpdated, WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
 		fmt.Sprintf("workflow %s %q updated", sid, wf.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "workflow_name": wf.FriendlyName})
 	if p.ReEvaluateTasks {
@@ -409,7 +410,7 @@ func (e *Engine) DeleteWorkflow(wsSID, sid string) error {
 	}
 	ws.workflows.remove(sid)
 	delete(e.workflowWS, sid)
-	e.emit(Event{Type: EventWorkflowDeleted, WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
+	e.emit(Event{Type: eventtype.WorkflowDeleted, WorkspaceSID: ws.SID, WorkflowSID: sid}, sid,
 		fmt.Sprintf("workflow %s %q deleted", sid, wf.FriendlyName),
 		map[string]string{"workspace_sid": ws.SID, "workflow_name": wf.FriendlyName})
 	return nil

@@ -2,6 +2,7 @@ package taskrouter
 
 import (
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"strings"
 	"time"
 
@@ -107,7 +108,7 @@ func (e *Engine) CreateWorkspace(p CreateWorkspaceParams) (*Workspace, error) {
 		ws.MultiTaskEnabled = *p.MultiTaskEnabled
 	}
 	e.workspaces.add(sid, ws)
-	e.emit(Event{Type: EventWorkspaceCreated, WorkspaceSID: sid}, sid,
+	e.emit(Event{Type: eventtype.WorkspaceCreated, WorkspaceSID: sid}, sid,
 		fmt.Sprintf("workspace %s %q created", sid, ws.FriendlyName), map[string]string{"workspace_name": ws.FriendlyName})
 	if !p.Bare {
 		e.populateWorkspace(ws, tmpl == TemplateFIFO)
@@ -191,7 +192,7 @@ func (e *Engine) UpdateWorkspace(sid string, p UpdateWorkspaceParams) (*Workspac
 		ws.PrioritizeQueueOrder = order
 	}
 	ws.DateUpdated = e.env.Now()
-	e.emit(Event{Type: EventWorkspaceUpdated, WorkspaceSID: ws.SID}, ws.SID,
+	e.emit(Event{Type: eventtype.WorkspaceUpdated, WorkspaceSID: ws.SID}, ws.SID,
 		fmt.Sprintf("workspace %s %q updated", ws.SID, ws.FriendlyName), map[string]string{"workspace_name": ws.FriendlyName})
 	return ws, nil
 }
@@ -215,7 +216,7 @@ func (e *Engine) DeleteWorkspace(sid string) error {
 		delete(e.workflowWS, wf.SID)
 	}
 	e.workspaces.remove(sid)
-	e.emit(Event{Type: EventWorkspaceDeleted, WorkspaceSID: sid}, sid,
+	e.emit(Event{Type: eventtype.WorkspaceDeleted, WorkspaceSID: sid}, sid,
 		fmt.Sprintf("workspace %s %q deleted", sid, ws.FriendlyName), map[string]string{"workspace_name": ws.FriendlyName})
 	return nil
 }

@@ -24,12 +24,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
-
-	trengine "github.com/flexemu/flexemu/emulator/taskrouter"
 )
 
 var agentDesktopSteps = []stepDef{
@@ -173,7 +172,7 @@ func (w *World) desktopReceivesReservation(ctx context.Context, identity string)
 // desktopReservationCommand sends a reservation command and waits for the
 // SDK event that confirms it; desktop.js reports a Reservation's events
 // under TaskRouter's event types ("reservation.accepted").
-func (w *World) desktopReservationCommand(ctx context.Context, identity, cmd string, event trengine.EventType) error {
+func (w *World) desktopReservationCommand(ctx context.Context, identity, cmd string, event eventtype.TaskRouter) error {
 	d, err := w.desktop(identity)
 	if err != nil {
 		return err
@@ -192,16 +191,16 @@ func (w *World) desktopReservationCommand(ctx context.Context, identity, cmd str
 
 func (w *World) desktopAnswersReservation(ctx context.Context, identity, verb string) error {
 	if verb == "rejects" {
-		return w.desktopReservationCommand(ctx, identity, "reject", trengine.EventReservationRejected)
+		return w.desktopReservationCommand(ctx, identity, "reject", eventtype.ReservationRejected)
 	}
-	return w.desktopReservationCommand(ctx, identity, "accept", trengine.EventReservationAccepted)
+	return w.desktopReservationCommand(ctx, identity, "accept", eventtype.ReservationAccepted)
 }
 
 func (w *World) desktopEndsTask(ctx context.Context, identity, verb string) error {
 	if verb == "completes" {
-		return w.desktopReservationCommand(ctx, identity, "complete", trengine.EventReservationCompleted)
+		return w.desktopReservationCommand(ctx, identity, "complete", eventtype.ReservationCompleted)
 	}
-	return w.desktopReservationCommand(ctx, identity, "wrapup", trengine.EventReservationWrapup)
+	return w.desktopReservationCommand(ctx, identity, "wrapup", eventtype.ReservationWrapup)
 }
 
 func (w *World) desktopShowsConversation(ctx context.Context, identity, body string) error {

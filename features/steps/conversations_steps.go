@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"strings"
 
 	"github.com/flexemu/flexemu/emulator"
-	trengine "github.com/flexemu/flexemu/emulator/taskrouter"
 	conversations "github.com/twilio/twilio-go/rest/conversations/v1"
 	flexapi "github.com/twilio/twilio-go/rest/flex/v1"
 	taskrouter "github.com/twilio/twilio-go/rest/taskrouter/v1"
@@ -64,7 +64,7 @@ func (w *World) customerSends(ctx context.Context, from, to, body string) error 
 	w.lastTrace = tr
 	w.conversationSID = tr.ConversationSID
 	for _, e := range tr.Entries {
-		if e.Type == string(trengine.EventTaskCreated) {
+		if e.Type == string(eventtype.TaskCreated) {
 			w.taskSID = e.SID
 		}
 	}
@@ -99,7 +99,7 @@ func (w *World) customerShouldReceive(ctx context.Context, body string) error {
 	}
 	sent := map[string]bool{}
 	for _, e := range entries {
-		if e.Type == "message.sent" && e.Refs["conversation_sid"] == w.conversationSID {
+		if e.Type == eventtype.MessageSent && e.Refs["conversation_sid"] == w.conversationSID {
 			sent[e.SID] = true
 		}
 	}

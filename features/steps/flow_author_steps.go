@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -195,7 +196,7 @@ func (w *World) settleFlow(ctx context.Context) error {
 		return err
 	}
 	for _, e := range entries {
-		if e.Product == "flex" && e.Type == "interaction.created" && e.Refs["conversation_sid"] == w.conversationSID && e.Refs["task_sid"] != "" {
+		if e.Product == "flex" && e.Type == eventtype.InteractionCreated && e.Refs["conversation_sid"] == w.conversationSID && e.Refs["task_sid"] != "" {
 			w.taskSID = e.Refs["task_sid"]
 		}
 	}
@@ -274,7 +275,7 @@ func (w *World) latestExecution(ctx context.Context) (executionRef, error) {
 		}
 		for i := len(entries) - 1; i >= 0; i-- {
 			e := entries[i]
-			if e.Product == "studio" && e.Type == "execution.created" && e.Refs["conversation_sid"] == w.conversationSID {
+			if e.Product == "studio" && e.Type == eventtype.ExecutionCreated && e.Refs["conversation_sid"] == w.conversationSID {
 				return executionRef{flowSID: e.Refs["flow_sid"], sid: e.SID}, nil
 			}
 		}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flexemu/flexemu/emulator/eventtype"
 	"strings"
 
 	"github.com/flexemu/flexemu/emulator"
-	trengine "github.com/flexemu/flexemu/emulator/taskrouter"
 	convapi "github.com/twilio/twilio-go/rest/conversations/v1"
 	flexv2 "github.com/twilio/twilio-go/rest/flex/v2"
 )
@@ -123,10 +123,10 @@ func (w *World) webchatInbound(ctx context.Context, identity, body, ped string) 
 	}
 	w.lastTrace, w.conversationSID = tr, tr.ConversationSID
 	for _, e := range tr.Entries {
-		if e.Type == string(trengine.EventTaskCreated) {
+		if e.Type == string(eventtype.TaskCreated) {
 			w.taskSID = e.SID
 		}
-		if e.Type == "webchat.created" {
+		if e.Type == eventtype.WebchatCreated {
 			w.webchatIdentity = e.Refs["identity"]
 		}
 	}
