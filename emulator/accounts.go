@@ -154,13 +154,23 @@ func (a *Account) shutdown() {
 	_ = a.webhooks.Close(0)
 }
 
+// MaxAccounts bounds the accounts of one emulator, the primary included:
+// each may grow to its own timeline and delivery-log bounds, so a suite
+// that creates accounts and never deletes them meets a clear error rather
+// than an emulator that slowly fills the machine.
+const MaxAccounts = 100
+
 // addAccount makes a serve requests and runs the account hooks on it. A SID
-// already in use is Twilio's 409.
+// already in use is Twilio's 409; one account more than MaxAccounts is 400.
 func (e *Emulator) addAccount(a *Account) error {
 	e.accountsMu.Lock()
 	if _, taken := e.accounts[a.SID]; taken {
 		e.accountsMu.Unlock()
 		return accountExists(a.SID)
+	}
+	if len(e.accounts) >= MaxAccounts {
+		e.accountsMu.Unlock()
+		return twilio.BadRequest("this emulator already has %d accounts, the most it keeps: delete one (DELETE /emulator/v1/accounts/{AccountSid}) first", MaxAccounts)
 	}
 	e.accounts[a.SID] = a
 	e.accountOrder = append(e.accountOrder, a)
