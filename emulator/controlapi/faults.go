@@ -63,7 +63,7 @@ const (
 )
 
 // KindFault marks a timeline entry recording an injected fault.
-const KindFault timeline.Kind = "fault"
+const KindFault = timeline.KindFault
 
 // FaultInjected is the Type of every injected fault's timeline entry; its
 // refs name the fault (fault_id), what it struck (method and path, or url

@@ -23,6 +23,7 @@ const (
 	KindAPI     Kind = "api"     // a REST or control API call was handled
 	KindState   Kind = "state"   // a resource was created or changed state
 	KindWebhook Kind = "webhook" // an outbound webhook was delivered (or failed)
+	KindFault   Kind = "fault"   // an injected fault struck a request or a webhook
 )
 
 // Entry is one thing that happened.
