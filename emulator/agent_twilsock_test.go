@@ -21,8 +21,10 @@ import (
 // twilsock end to end against a running emulator: real Access Tokens
 // verified by the account, expiry on the virtual clock.
 
+// tsClient speaks twilsock's binary frames over one websocket, as the
+// @twilio/conversations SDK does (the heap test's haTwilsock builds on it).
 type tsClient struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 	n  int
 }

@@ -2,7 +2,6 @@ package emulator_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"runtime"
@@ -14,7 +13,6 @@ import (
 	"github.com/flexemu/flexemu/emulator"
 	"github.com/flexemu/flexemu/emulator/accesstoken"
 	"github.com/flexemu/flexemu/emulator/emulatortest"
-	"github.com/flexemu/flexemu/emulator/twilsock"
 	"github.com/gorilla/websocket"
 )
 
@@ -96,56 +94,35 @@ func haEventBridge(tb testing.TB, emu *emulator.Emulator, token, extra string) *
 // haTwilsock is a synchronous twilsock client: one request at a time,
 // notifications counted while waiting for a reply.
 type haTwilsock struct {
-	tb            testing.TB
-	ws            *websocket.Conn
-	n             int
+	*tsClient
 	notifications int
 	established   int
 }
 
 func (c *haTwilsock) call(hdr map[string]any, payload []byte) (map[string]any, []byte) {
-	c.tb.Helper()
-	c.n++
-	id := fmt.Sprintf("TMheap%d", c.n)
-	hdr["id"] = id
-	b, err := twilsock.EncodeFrame(hdr, payload)
-	if err != nil {
-		c.tb.Fatal(err)
-	}
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
-		c.tb.Fatal(err)
-	}
-	_ = c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	c.t.Helper()
+	id := c.send(hdr, payload)
 	for {
-		_, data, err := c.ws.ReadMessage()
-		if err != nil {
-			c.tb.Fatalf("twilsock: waiting for the reply to %v: %v", hdr["method"], err)
-		}
-		f, err := twilsock.DecodeFrame(data, twilsock.DefaultMaxHeader, twilsock.DefaultMaxPayload)
-		if err != nil {
-			c.tb.Fatal(err)
-		}
-		var h map[string]any
-		_ = json.Unmarshal(f.Raw, &h)
+		h, body := c.recv()
 		if h["method"] == "notification" {
 			c.notifications++
-			if strings.Contains(string(f.Payload), `"subscription_established"`) {
+			if strings.Contains(string(body), `"subscription_established"`) {
 				c.established++
 			}
 			continue
 		}
 		if h["method"] == "reply" && h["id"] == id {
 			if st, _ := h["status"].(map[string]any); st["code"] != 200.0 {
-				c.tb.Fatalf("twilsock %v answered %v", hdr["method"], h)
+				c.t.Fatalf("twilsock %v answered %v", hdr["method"], h)
 			}
-			return h, f.Payload
+			return h, body
 		}
 	}
 }
 
 // get tunnels one SDK request and decodes its 200 JSON answer.
 func (c *haTwilsock) get(host, method, path string, params map[string]any, body any) map[string]any {
-	c.tb.Helper()
+	c.t.Helper()
 	var payload []byte
 	if body != nil {
 		payload, _ = json.Marshal(body)
@@ -155,11 +132,11 @@ func (c *haTwilsock) get(host, method, path string, params map[string]any, body 
 		"http_request": map[string]any{"host": host, "path": path, "method": method,
 			"params": params, "headers": map[string]any{}}}, payload)
 	if hs, _ := h["http_status"].(map[string]any); hs["code"] != 200.0 {
-		c.tb.Fatalf("%s %s answered %v %s", method, path, h, b)
+		c.t.Fatalf("%s %s answered %v %s", method, path, h, b)
 	}
 	var out map[string]any
 	if err := json.Unmarshal(b, &out); err != nil {
-		c.tb.Fatalf("%s %s: %q: %v", method, path, b, err)
+		c.t.Fatalf("%s %s: %q: %v", method, path, b, err)
 	}
 	return out
 }
@@ -174,7 +151,7 @@ func haConversations(tb testing.TB, emu *emulator.Emulator, token string) *webso
 	if err != nil {
 		tb.Fatalf("dial twilsock: %v", err)
 	}
-	c := &haTwilsock{tb: tb, ws: ws}
+	c := &haTwilsock{tsClient: &tsClient{t: tb, ws: ws}}
 	c.call(map[string]any{"method": "init", "token": token, "continuation_token": nil, "registrations": []any{},
 		"capabilities": []string{"client_update", "offline_storage", "telemetry.v1"}}, nil)
 	cfg := c.get("aim.us1.twilio.com", "GET", "/Client/v2/Configuration", map[string]any{}, nil)
