@@ -93,9 +93,11 @@ func (c *conn) serveService(ctx context.Context, r twilsock.Request, s []string)
 			return jsonResponse(http.StatusNotFound, map[string]any{"status": http.StatusNotFound, "code": 50530,
 				"message": "No channel metadata for this message"})
 		case len(s) == 5 && s[4] == "Receipts" && m == http.MethodGet:
-			return jsonResponse(http.StatusOK, map[string]any{"delivery_receipts": []any{}, "meta": pageMeta()})
+			return c.messageReceipts(s[1], s[3])
 		}
 	case s[0] == "Conversations" && len(s) == 3 && s[2] == "MessageRecipients" && m == http.MethodGet:
+		// Recipients are an email channel's (to, cc); flexemu's channels are
+		// messaging and chat, whose messages have none.
 		return jsonResponse(http.StatusOK, map[string]any{"message_recipients": []any{}, "meta": pageMeta()})
 	}
 	return aimError(twilio.NotFound(r.Path))

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/flexemu/flexemu/emulator/conversations"
+	"github.com/flexemu/flexemu/emulator/twilio"
 	"github.com/flexemu/flexemu/emulator/twilsock"
 )
 
@@ -57,4 +58,36 @@ func (c *conn) deleteMessage(ref, message string) twilsock.Response {
 		}
 		return map[string]any{}, eng.DeleteMessage(sid, message, c.origin())
 	})
+}
+
+// messageReceipts answers AIM 16 (Message.getDetailedDeliveryReceipts): the
+// message's delivery receipts, one per messaging-channel recipient, in one
+// page; a message only chat participants read has none.
+func (c *conn) messageReceipts(ref, messageSID string) twilsock.Response {
+	return c.do(func(eng *conversations.Engine, _ view) (any, error) {
+		sid, err := c.convSID(eng, ref)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := eng.Receipts(sid, messageSID)
+		if err != nil {
+			return nil, err
+		}
+		list := make([]any, 0, len(rs))
+		for _, r := range rs {
+			list = append(list, receiptJSON(r))
+		}
+		return map[string]any{"delivery_receipts": list, "meta": pageMeta()}, nil
+	})
+}
+
+// receiptJSON is a receipt as the SDK's DetailedDeliveryReceipt reads it.
+func receiptJSON(r *conversations.Receipt) map[string]any {
+	var code any // null without an error, as the REST API renders it
+	if r.ErrorCode != nil {
+		code = *r.ErrorCode
+	}
+	return map[string]any{"sid": r.SID, "message_sid": r.MessageSID, "conversation_sid": r.ConversationSID,
+		"channel_message_sid": r.ChannelMessageSID, "participant_sid": r.ParticipantSID, "status": r.Status,
+		"error_code": code, "date_created": twilio.Time(r.DateCreated), "date_updated": twilio.Time(r.DateUpdated)}
 }
