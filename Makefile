@@ -2,7 +2,7 @@
 GO ?= go
 MSG ?= hello
 
-.PHONY: up send test vet unit bench bench-load bench-http bench-http-prism figures soak heap build fuzz node-deps \
+.PHONY: up send test vet unit bench bench-snapshot bench-load bench-http bench-http-prism figures soak heap build fuzz node-deps \
 	test-deps build-static reproducible docker steps-reference
 
 up: ## run the emulator on 127.0.0.1:7070 with the embedded default fixture
@@ -28,6 +28,9 @@ bench-load: ## inbound figures side by side: throughput and p50/p99 at 1/16/64 s
 
 soak: ## 100k inbound messages: the timeline and logs rotate, the heap stays under the documented bound
 	GO=$(GO) FLEXEMU_SOAK_MESSAGES=100000 scripts/bench-load.sh soak
+
+bench-snapshot: ## state snapshots of 300 and 1,000 routed conversations: save and restore time, size per conversation
+	$(GO) test -run='^$$' -bench=BenchmarkSnapshot -benchtime=3x ./emulator/
 
 heap: ## retained heap per inbound conversation (FLEXEMU_HEAPPROFILE=heap.prof writes a pprof profile)
 	GO=$(GO) scripts/bench-load.sh heap
