@@ -211,6 +211,11 @@ async function journey() {
     summary.sentToChannel = await sentToCustomerChannel(v.hello.conversationSid, reply);
   });
 
+  await step("deliveryReceipts", ["customerReceived"], async () => {
+    const res = await command({ cmd: "getDeliveryReceipts", conversationSid: v.hello.conversationSid, index: summary.sentIndex });
+    summary.deliveryReceipts = res.receipts;
+  });
+
   await step("typing", ["conversationJoined"], async () => {
     await command({ cmd: "typing", conversationSid: v.hello.conversationSid });
   });

@@ -42,28 +42,32 @@ type summary struct {
 	Conversations string `json:"conversations"`
 	WorkerSID     string `json:"workerSid"`
 
-	Customer           string   `json:"customer"`
-	RestActivity       string   `json:"restActivity"`
-	AvailablePushed    bool     `json:"availablePushed"`
-	OwnMessageAdded    bool     `json:"ownMessageAdded"`
-	HistoryAuthors     []string `json:"historyAuthors"`
-	Activity           string   `json:"activity"`
-	ConversationSID    string   `json:"conversationSid"`
-	TaskSID            string   `json:"taskSid"`
-	ReservationSID     string   `json:"reservationSid"`
-	ReservationTask    string   `json:"reservationTaskSid"`
-	ReservationConv    string   `json:"reservationConversationSid"`
-	ReservationStatus  string   `json:"reservationStatus"`
-	AcceptedStatus     string   `json:"acceptedStatus"`
-	Joined             string   `json:"joined"`
-	History            []string `json:"history"`
-	Live               struct{ Body, Author string }
-	SentIndex          *int                          `json:"sentIndex"`
-	CustomerReceived   struct{ Author, Body string } `json:"customerReceived"`
-	SentToChannel      bool                          `json:"sentToChannel"`
-	WrapupTaskStatus   string                        `json:"wrapupTaskStatus"`
-	CompletedStatus    string                        `json:"completedStatus"`
-	CompletedTaskState string                        `json:"completedTaskStatus"`
+	Customer          string   `json:"customer"`
+	RestActivity      string   `json:"restActivity"`
+	AvailablePushed   bool     `json:"availablePushed"`
+	OwnMessageAdded   bool     `json:"ownMessageAdded"`
+	HistoryAuthors    []string `json:"historyAuthors"`
+	Activity          string   `json:"activity"`
+	ConversationSID   string   `json:"conversationSid"`
+	TaskSID           string   `json:"taskSid"`
+	ReservationSID    string   `json:"reservationSid"`
+	ReservationTask   string   `json:"reservationTaskSid"`
+	ReservationConv   string   `json:"reservationConversationSid"`
+	ReservationStatus string   `json:"reservationStatus"`
+	AcceptedStatus    string   `json:"acceptedStatus"`
+	Joined            string   `json:"joined"`
+	History           []string `json:"history"`
+	Live              struct{ Body, Author string }
+	SentIndex         *int                          `json:"sentIndex"`
+	CustomerReceived  struct{ Author, Body string } `json:"customerReceived"`
+	SentToChannel     bool                          `json:"sentToChannel"`
+	DeliveryReceipts  []struct {
+		SID, MessageSID, ParticipantSID, Status string
+		ErrorCode                               int
+	} `json:"deliveryReceipts"`
+	WrapupTaskStatus   string `json:"wrapupTaskStatus"`
+	CompletedStatus    string `json:"completedStatus"`
+	CompletedTaskState string `json:"completedTaskStatus"`
 	BadToken           struct {
 		Worker            map[string]any `json:"worker"`
 		WorkerReady       bool           `json:"workerReady"`
@@ -78,7 +82,7 @@ type summary struct {
 // journeySteps are agent.js's steps, in order.
 var journeySteps = []string{"info", "token", "workerReady", "clientInitialized", "restActivityPushed", "available",
 	"customerHello", "reservationCreated", "accept", "conversationJoined", "history", "liveMessage", "sendMessage",
-	"customerReceived", "typing", "readHorizon", "wrapup", "complete", "leave", "badTokenRefused"}
+	"customerReceived", "deliveryReceipts", "typing", "readHorizon", "wrapup", "complete", "leave", "badTokenRefused"}
 
 func TestAgentSDKJourney(t *testing.T) {
 	node, err := exec.LookPath("node")
@@ -174,6 +178,13 @@ func check(t *testing.T, version string, got *summary) {
 		}
 		if !got.SentToChannel {
 			t.Error("the agent's SDK message reached the conversation but was not sent to the customer's channel (no message.sent on the timeline)")
+		}
+	}
+	if passed("deliveryReceipts") {
+		// One receipt: the customer's WhatsApp participant; the agent is a chat participant.
+		if r := got.DeliveryReceipts; len(r) != 1 || !strings.HasPrefix(r[0].SID, "DY") || !strings.HasPrefix(r[0].ParticipantSID, "MB") ||
+			r[0].Status != "sent" || r[0].ErrorCode != 0 {
+			t.Errorf("detailed delivery receipts of the agent's message = %+v, want one DY… for the customer's participant, sent, error 0", r)
 		}
 	}
 	if passed("wrapup") && got.WrapupTaskStatus != "wrapping" {

@@ -15,6 +15,7 @@
 //   {"cmd":"wrapup","taskSid":"WT…"}                   (or reservationSid; default: the newest accepted)
 //   {"cmd":"complete","taskSid":"WT…","reason":"resolved"}
 //   {"cmd":"sendMessage","conversationSid":"CH…","body":"hi"}
+//   {"cmd":"getDeliveryReceipts","conversationSid":"CH…","index":2}
 //   {"cmd":"getMessages","conversationSid":"CH…"}      (→ result with messages [{index,author,body}])
 //   {"cmd":"typing","conversationSid":"CH…"}
 //   {"cmd":"setReadHorizon","conversationSid":"CH…","index":3}   (no index: all read)
@@ -360,6 +361,17 @@ class Desktop {
         const conv = await this.conversation(cmd.conversationSid);
         const page = await conv.getMessages(cmd.pageSize || 100);
         return { conversationSid: conv.sid, messages: page.items.map((m) => ({ index: m.index, author: m.author, body: m.body, sid: m.sid })) };
+      }
+      case "getDeliveryReceipts": {
+        // What a Flex UI shows under an agent's message: the SDK's detailed
+        // delivery receipts, one per channel recipient.
+        const conv = await this.conversation(cmd.conversationSid);
+        const page = await conv.getMessages(cmd.pageSize || 100);
+        const m = page.items.find((x) => x.index === cmd.index);
+        if (!m) throw new Error(`no message ${cmd.index} in ${conv.sid}`);
+        const receipts = await m.getDetailedDeliveryReceipts();
+        return { conversationSid: conv.sid, messageSid: m.sid, receipts: receipts.map((r) => ({
+          sid: r.sid, messageSid: r.messageSid, participantSid: r.participantSid, status: r.status, errorCode: r.errorCode })) };
       }
       case "getParticipants": {
         const conv = await this.conversation(cmd.conversationSid);
