@@ -6,7 +6,8 @@
 // token → worker ready → a REST activity change pushed to the SDK → Available
 // (from the SDK) → a customer sends "hello" → reservationCreated → accept →
 // conversationJoined → the history shows "hello" → a second customer message
-// arrives live → the agent's sendMessage reaches the customer → typing → read
+// arrives live → the agent's sendMessage reaches the customer → its delivery
+// receipt → typing → read
 // horizon → wrap up → complete → leave; then a badly signed token is refused
 // by both SDKs.
 //
