@@ -7,9 +7,8 @@
 // (from the SDK) → a customer sends "hello" → reservationCreated → accept →
 // conversationJoined → the history shows "hello" → a second customer message
 // arrives live → the agent's sendMessage reaches the customer → its delivery
-// receipt → typing → read
-// horizon → wrap up → complete → leave; then a badly signed token is refused
-// by both SDKs.
+// receipt → typing → read horizon → wrap up → complete → leave; then a badly
+// signed token is refused by both SDKs.
 //
 // The summary's "ok" is false when a step failed: "failedStep" names the first
 // one, "failed" all of them with their errors, "skipped" those whose required
